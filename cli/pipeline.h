@@ -1,0 +1,53 @@
+/*
+ * pipeline.h - wires ingest -> detect -> rca for one run. Replay and (later)
+ * consume feed it decoded events in event-time order; it owns the service
+ * interner, the counters and the outputs. No detection or ranking logic
+ * lives here.
+ */
+#ifndef FL_PIPELINE_H
+#define FL_PIPELINE_H
+
+#include "../detect/fl_detect.h"
+#include "../ingest/fl_ingest.h"
+#include "../rca/fl_rca.h"
+
+typedef struct {
+    uint64_t lines;      /* non-empty lines read */
+    uint64_t bad_lines;  /* lines rejected by a decoder (by reason below) */
+    uint64_t events;     /* lines decoded into events */
+    uint64_t requests, changes;
+    uint64_t dropped;    /* decoded but not used: late, over a limit */
+    uint64_t read_errors; /* inputs that failed part-way (truncated .zst) */
+    uint64_t bad[FL_BAD__COUNT];
+} fl_stats;
+
+typedef struct {
+    fl_detect_conf detect;
+    fl_rca_conf rca;
+    fl_format format;
+    size_t max_line;
+} fl_pipeline_conf;
+
+void fl_pipeline_conf_default(fl_pipeline_conf *c);
+
+typedef struct fl_pipeline fl_pipeline;
+
+fl_pipeline *fl_pipeline_new(const fl_pipeline_conf *conf);
+void fl_pipeline_destroy(fl_pipeline *p);
+/* Counts a rejected line. */
+void fl_pipeline_bad(fl_pipeline *p, fl_bad_reason why);
+/* Feeds one decoded event (the caller has counted the line). */
+void fl_pipeline_event(fl_pipeline *p, const fl_event *ev);
+/* End of input: closes buckets and ranks what is open. */
+void fl_pipeline_finish(fl_pipeline *p);
+const fl_stats *fl_pipeline_stats(const fl_pipeline *p);
+fl_stats *fl_pipeline_stats_mut(fl_pipeline *p);
+const fl_rca *fl_pipeline_rca(const fl_pipeline *p);
+/* The whole result document (CONTRACT.md), newline-terminated. */
+void fl_pipeline_result_json(const fl_pipeline *p, fl_buf *b);
+/* One Markdown and one HTML report per incident in dir (created if
+ * missing), written atomically. Returns the number written or -1. */
+int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
+                              char *errstr, size_t errlen);
+
+#endif

@@ -1,0 +1,718 @@
+/*
+ * detect.c - buckets, watermark and the per-(service, signal) detectors.
+ *
+ * Time. Every request lands in bucket floor(ts / width) of its service. The
+ * frontier is the largest event time seen; the watermark is frontier minus
+ * the allowed lateness. A bucket closes once the watermark passes its end;
+ * an event for a closed bucket is late: counted and dropped, never merged
+ * into a later bucket. Open buckets live in a small per-service ring (the
+ * lateness spans at most ceil(lateness / width) + 1 of them).
+ *
+ * Signals per service and closed bucket:
+ *   request_rate   requests per bucket; Gaussian CUSUM on counts with a
+ *                  Poisson floor on the variance plus 25% relative slack
+ *                  (traffic wobbles by 20% over minutes with nothing
+ *                  wrong);
+ *                  both directions (a surge; traffic that vanishes).
+ *   error_rate     errors out of requests; binomial LLR CUSUM (counts
+ *                  matter: 2 of 3 failing is not an outage).
+ *   latency_pXX    log of the bucket's quantile from the sketch, when the
+ *                  bucket holds enough requests for that quantile to mean
+ *                  something; Gaussian CUSUM with a 25% relative floor;
+ *                  rises only (faster is never an incident).
+ *
+ * Anomaly lifecycle (an enum, not flags): WARMUP -> NORMAL -> ALARM ->
+ * NORMAL. Onset is where the CUSUM last left zero; `detected` is the end of
+ * the bucket whose data crossed the threshold (causal). An anomaly ends
+ * when a trailing window of end_hold looks like the baseline again (mean
+ * residual under 1 sd, or a window LLR that favours p0); its end is that
+ * window's start. A shift that lasts `rebaseline` becomes the new normal.
+ */
+#include "fl_detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HIST 720     /* per-service history of counts, in buckets */
+#define XHIST 128    /* per-signal history of latency observations */
+#define ZWIN_MAX 64  /* most buckets in an end window */
+#define SKETCH_ALPHA 0.01
+
+static const char *const signal_names[FL_SIG__COUNT] = {
+    [FL_SIG_ERROR_RATE] = "error_rate",
+    [FL_SIG_LATENCY_P50] = "latency_p50",
+    [FL_SIG_LATENCY_P95] = "latency_p95",
+    [FL_SIG_LATENCY_P99] = "latency_p99",
+    [FL_SIG_REQUEST_RATE] = "request_rate",
+};
+
+const char *fl_signal_name(fl_signal s)
+{
+    return (unsigned)s < FL_SIG__COUNT ? signal_names[s] : "unknown";
+}
+
+void fl_detect_conf_default(fl_detect_conf *c)
+{
+    c->bucket = 10 * FL_NS_PER_SEC;
+    c->lateness = 30 * FL_NS_PER_SEC;
+    c->warmup = 10 * 60 * FL_NS_PER_SEC;
+    c->end_hold = 2 * 60 * FL_NS_PER_SEC;
+    c->rebaseline = 2 * 3600 * FL_NS_PER_SEC;
+    c->max_gap = 3600 * FL_NS_PER_SEC;
+    c->arl_buckets = 0; /* derived: 60 days of buckets */
+    c->min_excess_errors = 8;
+    c->max_services = 100000;
+}
+
+typedef struct {
+    int64_t idx; /* bucket index held; INT64_MIN when empty */
+    uint32_t n, err;
+    fl_sketch lat;
+    struct {
+        int32_t svc;
+        uint32_t err;
+    } up[FL_BLAME_MAX];
+} slot;
+
+typedef struct {
+    fl_det_state state;
+    fl_anomaly a;
+    float win[ZWIN_MAX]; /* recent residuals while in alarm */
+    uint32_t win_n;      /* observations in win (saturates at W) */
+    uint32_t win_pos;
+    double fast;         /* fast EWMA of the observation, for re-baselining */
+} alarm;
+
+typedef struct {
+    bool started;
+    int64_t first_bucket;
+    slot *ring;
+    uint32_t hist_n[HIST], hist_e[HIST];
+    float xhist[4][XHIST]; /* observations of p50, p95, p99 (log ms) and
+                           * request rate; NAN = no data */
+    fl_gauss_cusum g[FL_SIG__COUNT]; /* latency and request rate */
+    fl_binom_cusum eb;
+    alarm al[FL_SIG__COUNT];
+} svc_state;
+
+struct fl_detect {
+    fl_detect_conf conf;
+    fl_anomaly_cb cb;
+    void *ud;
+    uint32_t ring_n;    /* slots per service */
+    uint32_t win;       /* buckets in an end window */
+    fl_gauss_params gp_rate, gp_lat;
+    fl_binom_params bp;
+    svc_state **svcs;
+    uint32_t nsvcs, svcs_cap;
+    fl_time frontier;
+    int64_t closed_upto; /* last closed bucket index; INT64_MIN before any */
+    uint32_t seq;
+    uint64_t gaps;
+};
+
+static const double lat_q[FL_SIG__COUNT] = {
+    [FL_SIG_LATENCY_P50] = 0.50,
+    [FL_SIG_LATENCY_P95] = 0.95,
+    [FL_SIG_LATENCY_P99] = 0.99,
+};
+/* Fewest requests in a bucket for its quantile to be worth a look. */
+static const uint32_t lat_min_n[FL_SIG__COUNT] = {
+    [FL_SIG_LATENCY_P50] = 5,
+    [FL_SIG_LATENCY_P95] = 10,
+    [FL_SIG_LATENCY_P99] = 20,
+};
+
+fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb, void *ud)
+{
+    fl_detect *d = fl_calloc(1, sizeof *d);
+    d->conf = *conf;
+    d->cb = cb;
+    d->ud = ud;
+    fl_time w = conf->bucket;
+    d->ring_n = (uint32_t)((conf->lateness + w - 1) / w) + 2;
+    d->win = (uint32_t)((conf->end_hold + w - 1) / w);
+    if (d->win < 2)
+        d->win = 2;
+    if (d->win > ZWIN_MAX)
+        d->win = ZWIN_MAX;
+    double arl = conf->arl_buckets > 0
+                     ? conf->arl_buckets
+                     : (double)(60LL * 86400 * FL_NS_PER_SEC) / (double)w;
+    uint32_t warm = (uint32_t)(conf->warmup / w);
+    if (warm < 10)
+        warm = 10;
+    double per_bucket = (double)w / (double)FL_NS_PER_SEC;
+    /* baselines remember about 30 min of traffic and latency */
+    double alpha = 2.0 / (1800.0 / per_bucket + 1.0);
+    if (alpha > 0.5)
+        alpha = 0.5;
+    d->gp_rate = (fl_gauss_params){0.5, fl_cusum_h_for_arl(0.5, arl), alpha,
+                                   warm};
+    d->gp_lat = d->gp_rate;
+    /* error rates: an hour of memory, ARL0 >= e^h */
+    d->bp = (fl_binom_params){
+        .h = log(FL_BINOM_ALTS * arl),
+        .ratio = {3.0, 10.0, 30.0},
+        .delta = {0.02, 0.10, 0.30},
+        .alpha = 2.0 / (3600.0 / per_bucket + 1.0),
+        .min_excess = conf->min_excess_errors,
+        .prior_n = 100,
+        .prior_p = 0.01,
+        .warmup = warm,
+    };
+    d->frontier = FL_TIME_NONE;
+    d->closed_upto = INT64_MIN;
+    return d;
+}
+
+void fl_detect_destroy(fl_detect *d)
+{
+    if (!d)
+        return;
+    for (uint32_t i = 0; i < d->nsvcs; i++) {
+        svc_state *s = d->svcs[i];
+        if (!s)
+            continue;
+        if (s->ring)
+            for (uint32_t k = 0; k < d->ring_n; k++)
+                fl_sketch_free(&s->ring[k].lat);
+        free(s->ring);
+        free(s);
+    }
+    free(d->svcs);
+    free(d);
+}
+
+const fl_detect_conf *fl_detect_get_conf(const fl_detect *d) { return &d->conf; }
+uint64_t fl_detect_gaps(const fl_detect *d) { return d->gaps; }
+
+fl_time fl_detect_watermark(const fl_detect *d)
+{
+    if (d->closed_upto == INT64_MIN)
+        return FL_TIME_NONE;
+    return (d->closed_upto + 1) * d->conf.bucket;
+}
+
+static int64_t bucket_of(const fl_detect *d, fl_time t)
+{
+    int64_t b = t / d->conf.bucket;
+    if (t < 0 && t % d->conf.bucket)
+        b--;
+    return b;
+}
+
+static svc_state *get_svc(fl_detect *d, int32_t id)
+{
+    if ((uint32_t)id >= d->svcs_cap) {
+        uint32_t cap = d->svcs_cap ? d->svcs_cap : 64;
+        while (cap <= (uint32_t)id)
+            cap *= 2;
+        d->svcs = fl_realloc(d->svcs, cap * sizeof *d->svcs);
+        memset(d->svcs + d->svcs_cap, 0, (cap - d->svcs_cap) * sizeof *d->svcs);
+        d->svcs_cap = cap;
+    }
+    if ((uint32_t)id >= d->nsvcs)
+        d->nsvcs = (uint32_t)id + 1;
+    svc_state *s = d->svcs[id];
+    if (!s) {
+        s = fl_calloc(1, sizeof *s);
+        s->ring = fl_calloc(d->ring_n, sizeof *s->ring);
+        for (uint32_t k = 0; k < d->ring_n; k++) {
+            s->ring[k].idx = INT64_MIN;
+            fl_sketch_init(&s->ring[k].lat, SKETCH_ALPHA);
+        }
+        for (int k = 0; k < FL_SIG__COUNT; k++) {
+            fl_gauss_init(&s->g[k]);
+            s->al[k].state = FL_DET_WARMUP;
+        }
+        fl_binom_init(&s->eb);
+        d->svcs[id] = s;
+    }
+    return s;
+}
+
+/* ------------------------------------------------------- anomaly helpers */
+
+static void hist_sum(const fl_detect *d, const svc_state *s, int64_t from,
+                     int64_t to, uint64_t *n, uint64_t *e)
+{
+    *n = *e = 0;
+    if (to - from >= HIST)
+        from = to - HIST + 1;
+    if (from < s->first_bucket)
+        from = s->first_bucket;
+    (void)d;
+    for (int64_t b = from; b <= to; b++) {
+        *n += s->hist_n[b % HIST];
+        *e += s->hist_e[b % HIST];
+    }
+}
+
+static void blame_add(fl_anomaly *a, int32_t svc, uint32_t err)
+{
+    int free_i = -1, min_i = 0;
+    for (int i = 0; i < FL_BLAME_MAX; i++) {
+        if (a->blame[i].errors && a->blame[i].service == svc) {
+            a->blame[i].errors += err;
+            return;
+        }
+        if (!a->blame[i].errors && free_i < 0)
+            free_i = i;
+        if (a->blame[i].errors < a->blame[min_i].errors)
+            min_i = i;
+    }
+    int i = free_i >= 0 ? free_i : min_i;
+    if (free_i < 0 && a->blame[i].errors >= err)
+        return;
+    a->blame[i].service = svc;
+    a->blame[i].errors = err;
+}
+
+/* Onset in hindsight. The CUSUM's own onset (where S last left zero) is
+ * the change point under the *assumed* shift; on a noisy series S often
+ * wanders above zero before the real change, dragging the onset early.
+ * With the alarm in hand we know the size of the shift, so the onset is
+ * re-estimated as the maximum-likelihood change point under the *observed*
+ * post-change level: tau maximising sum_{t >= tau} llr_t, searched between
+ * the CUSUM's onset and the alarm, the level re-estimated from [tau, now]
+ * once more. Ties go to the latest tau (nearest the first evidence). */
+static int64_t refine_binom(const svc_state *s, int64_t from, int64_t to,
+                            double p0)
+{
+    if (to - from >= HIST)
+        from = to - HIST + 1;
+    if (from < s->first_bucket)
+        from = s->first_bucket;
+    int64_t tau = from;
+    for (int round = 0; round < 2; round++) {
+        uint64_t n = 0, e = 0;
+        for (int64_t b = tau; b <= to; b++) {
+            n += s->hist_n[b % HIST];
+            e += s->hist_e[b % HIST];
+        }
+        if (!n)
+            return tau;
+        double p1 = (double)e / (double)n;
+        if (p1 <= p0)
+            return tau;
+        if (p1 > 0.999)
+            p1 = 0.999;
+        double a = log(p1 / p0), c = log((1 - p1) / (1 - p0));
+        double sum = 0, best = -1e300;
+        int64_t arg = to;
+        for (int64_t b = to; b >= from; b--) {
+            double bn = s->hist_n[b % HIST], be = s->hist_e[b % HIST];
+            sum += be * a + (bn - be) * c;
+            if (sum > best) {
+                best = sum;
+                arg = b;
+            }
+        }
+        tau = arg;
+    }
+    return tau;
+}
+
+/* The same for a Gaussian signal, from its history of observations. */
+static int64_t refine_gauss(const float *xs, uint32_t cap, int64_t from,
+                            int64_t to, double mean)
+{
+    if (to - from >= (int64_t)cap)
+        from = to - (int64_t)cap + 1;
+    int64_t tau = from;
+    for (int round = 0; round < 2; round++) {
+        double sum = 0;
+        int k = 0;
+        for (int64_t b = tau; b <= to; b++) {
+            float x = xs[(uint64_t)b % cap];
+            if (!isnan(x)) {
+                sum += x - mean;
+                k++;
+            }
+        }
+        if (!k)
+            return tau;
+        double delta = sum / k;
+        double acc = 0, best = -1e300;
+        int64_t arg = to;
+        for (int64_t b = to; b >= from; b--) {
+            float x = xs[(uint64_t)b % cap];
+            if (!isnan(x))
+                acc += delta * (x - mean - delta / 2);
+            if (acc > best) {
+                best = acc;
+                arg = b;
+            }
+        }
+        tau = arg;
+    }
+    return tau;
+}
+
+static void open_anomaly(fl_detect *d, svc_state *s, int32_t id, fl_signal sig,
+                         fl_direction dir, fl_time onset, int64_t b,
+                         double base, double val, double sev, double p0)
+{
+    alarm *al = &s->al[sig];
+    memset(&al->a, 0, sizeof al->a);
+    fl_anomaly *a = &al->a;
+    a->seq = d->seq++;
+    a->service = id;
+    a->signal = sig;
+    a->dir = dir;
+    fl_time w = d->conf.bucket;
+    if (onset == FL_TIME_NONE || onset > b * w)
+        onset = b * w;
+    a->onset = onset;
+    a->detected = (b + 1) * w;
+    a->end = FL_TIME_NONE;
+    a->baseline = base;
+    a->peak = val;
+    a->peak_at = b * w;
+    a->severity = sev;
+    hist_sum(d, s, bucket_of(d, onset), b, &a->requests, &a->errors);
+    a->expected_errors = (double)a->requests * p0;
+    for (int i = 0; i < FL_BLAME_MAX; i++)
+        a->blame[i].service = -1;
+    al->state = FL_DET_ALARM;
+    al->win_n = al->win_pos = 0;
+    al->fast = NAN;
+    d->cb(d->ud, FL_ANOMALY_OPEN, a);
+}
+
+static void end_anomaly(fl_detect *d, svc_state *s, fl_signal sig, fl_time end)
+{
+    alarm *al = &s->al[sig];
+    if (end < al->a.onset)
+        end = al->a.onset;
+    al->a.end = end;
+    al->state = FL_DET_NORMAL;
+    d->cb(d->ud, FL_ANOMALY_END, &al->a);
+}
+
+/* Pushes a residual into the end window; true when the window is full and
+ * its mean says the signal is back at baseline. */
+static bool window_normal(fl_detect *d, alarm *al, double z, bool up)
+{
+    al->win[al->win_pos] = (float)z;
+    al->win_pos = (al->win_pos + 1) % d->win;
+    if (al->win_n < d->win)
+        al->win_n++;
+    if (al->win_n < d->win)
+        return false;
+    double sum = 0;
+    for (uint32_t i = 0; i < d->win; i++)
+        sum += al->win[i];
+    double mean = sum / d->win;
+    return up ? mean < 1.0 : mean > -1.0;
+}
+
+/* ------------------------------------------------------- closing buckets */
+
+static void gauss_signal(fl_detect *d, svc_state *s, int32_t id, fl_signal sig,
+                         const fl_gauss_params *gp, double x, double floor_sd,
+                         int64_t b, bool both_ways, double (*display)(double),
+                         double per, const float *xs)
+{
+    alarm *al = &s->al[sig];
+    fl_gauss_cusum *g = &s->g[sig];
+    fl_time w = d->conf.bucket;
+    double z;
+    bool in_alarm = al->state == FL_DET_ALARM;
+    fl_cusum_result r =
+        fl_gauss_update(g, gp, x, floor_sd, b * w, in_alarm, &z);
+    if (al->state == FL_DET_WARMUP) {
+        if (fl_gauss_warm(g, gp))
+            al->state = FL_DET_NORMAL;
+        return;
+    }
+    double val = display(x) * per;
+    if (!in_alarm) {
+        if (r == FL_CUSUM_UP || (both_ways && r == FL_CUSUM_DOWN)) {
+            bool up = r == FL_CUSUM_UP;
+            fl_time start = up ? g->sp_start : g->sn_start;
+            int64_t from = start == FL_TIME_NONE ? b : bucket_of(d, start);
+            fl_time onset = refine_gauss(xs, XHIST, from, b, g->mean) * w;
+            /* the level since onset, smoothed from here on: a peak is a
+             * sustained value, not one noisy bucket */
+            double sum = 0;
+            int k = 0;
+            for (int64_t t = bucket_of(d, onset); t <= b; t++) {
+                float xv = xs[(uint64_t)t % XHIST];
+                if (!isnan(xv) && b - t < XHIST) {
+                    sum += xv;
+                    k++;
+                }
+            }
+            double lvl = k ? sum / k : x;
+            open_anomaly(d, s, id, sig, up ? FL_DIR_UP : FL_DIR_DOWN, onset,
+                         b, display(g->mean) * per, display(lvl) * per,
+                         fabs(z), 0);
+            al->fast = lvl;
+        } else if (r == FL_CUSUM_DOWN) {
+            g->sn = 0; /* a drop we do not alarm on: start afresh */
+        }
+        return;
+    }
+    fl_anomaly *a = &al->a;
+    bool up = a->dir == FL_DIR_UP;
+    al->fast = isnan(al->fast) ? x : al->fast + 0.3 * (x - al->fast);
+    val = display(al->fast) * per;
+    if ((up && val > a->peak) || (!up && val < a->peak)) {
+        a->peak = val;
+        a->peak_at = b * w;
+        if (fabs(z) > a->severity)
+            a->severity = fabs(z);
+        d->cb(d->ud, FL_ANOMALY_UPDATE, a);
+    }
+    if (window_normal(d, al, z, up)) {
+        end_anomaly(d, s, sig, (b + 1 - (int64_t)d->win) * w);
+        g->sp = g->sn = 0;
+        return;
+    }
+    if ((b + 1) * w - a->detected >= d->conf.rebaseline) {
+        /* the shift has lasted: it is the new normal */
+        g->mean = al->fast;
+        g->sp = g->sn = 0;
+        end_anomaly(d, s, sig, (b + 1) * w);
+    }
+}
+
+static double ident(double x) { return x; }
+static double expo(double x) { return exp(x); }
+
+static void error_signal(fl_detect *d, svc_state *s, int32_t id, int64_t b,
+                         const slot *sl)
+{
+    alarm *al = &s->al[FL_SIG_ERROR_RATE];
+    fl_binom_cusum *eb = &s->eb;
+    uint64_t n = sl ? sl->n : 0, e = sl ? sl->err : 0;
+    fl_time w = d->conf.bucket;
+    bool in_alarm = al->state == FL_DET_ALARM;
+    double p0 = fl_binom_p0(eb, &d->bp);
+    bool fire = fl_binom_update(eb, &d->bp, n, e, b * w, in_alarm);
+    if (al->state == FL_DET_WARMUP) {
+        if (eb->nobs >= d->bp.warmup)
+            al->state = FL_DET_NORMAL;
+        return;
+    }
+    if (!in_alarm) {
+        if (fire) {
+            fl_time start = fl_binom_start(eb);
+            int64_t from = start == FL_TIME_NONE ? b : bucket_of(d, start);
+            int64_t onset_b = refine_binom(s, from, b, p0);
+            /* peak: the error rate since onset, not one noisy bucket */
+            uint64_t hn, he;
+            hist_sum(d, s, onset_b, b, &hn, &he);
+            double rate = hn ? (double)he / (double)hn : 0;
+            open_anomaly(d, s, id, FL_SIG_ERROR_RATE, FL_DIR_UP, onset_b * w,
+                         b, p0, rate, fl_binom_stat(eb, &d->bp), p0);
+            al->a.requests = hn;
+            al->a.errors = he;
+            al->a.expected_errors = (double)hn * p0;
+            if (sl)
+                for (int i = 0; i < FL_BLAME_MAX; i++)
+                    if (sl->up[i].err)
+                        blame_add(&al->a, sl->up[i].svc, sl->up[i].err);
+        }
+        return;
+    }
+    fl_anomaly *a = &al->a;
+    a->requests += n;
+    a->errors += e;
+    a->expected_errors += (double)n * a->baseline;
+    if (sl)
+        for (int i = 0; i < FL_BLAME_MAX; i++)
+            if (sl->up[i].err)
+                blame_add(a, sl->up[i].svc, sl->up[i].err);
+    /* the peak is judged over a window, so one unlucky bucket of a quiet
+     * service does not read as "100% failing" */
+    uint64_t wn, we;
+    hist_sum(d, s, b - (int64_t)d->win + 1, b, &wn, &we);
+    if (wn >= 20 || b - bucket_of(d, a->onset) >= (int64_t)d->win) {
+        double wr = wn ? (double)we / (double)wn : 0;
+        if (wr > a->peak) {
+            a->peak = wr;
+            a->peak_at = b * w;
+            double st = fl_binom_stat(eb, &d->bp);
+            if (st > a->severity)
+                a->severity = st;
+            d->cb(d->ud, FL_ANOMALY_UPDATE, a);
+        }
+    }
+    /* back to normal when the last window's evidence favours the baseline
+     * over the most sensitive alternative */
+    if (b - bucket_of(d, a->detected) + 1 >= (int64_t)d->win && wn > 0) {
+        double p1 = fl_binom_p1(&d->bp, a->baseline, 0);
+        double wllr = (double)we * log(p1 / a->baseline) +
+                      (double)(wn - we) * log((1 - p1) / (1 - a->baseline));
+        if (wllr <= 0) {
+            end_anomaly(d, s, FL_SIG_ERROR_RATE,
+                        (b + 1 - (int64_t)d->win) * w);
+            fl_binom_reset(eb);
+        }
+    }
+}
+
+static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
+                                 int64_t b)
+{
+    slot *sl = &s->ring[(uint64_t)b % d->ring_n];
+    bool has = sl->idx == b;
+    uint32_t n = has ? sl->n : 0, e = has ? sl->err : 0;
+    s->hist_n[(uint64_t)b % HIST] = n;
+    s->hist_e[(uint64_t)b % HIST] = e;
+    double per = (double)FL_NS_PER_SEC / (double)d->conf.bucket;
+
+    /* request rate: Poisson floor plus 25% relative slack */
+    {
+        fl_gauss_cusum *g = &s->g[FL_SIG_REQUEST_RATE];
+        double m = g->mean > 1 ? g->mean : 1;
+        double var = g->var > m ? g->var : m;
+        double floor_sd = sqrt(var - g->var + 0.0625 * m * m);
+        s->xhist[3][(uint64_t)b % XHIST] = (float)n;
+        gauss_signal(d, s, id, FL_SIG_REQUEST_RATE, &d->gp_rate, (double)n,
+                     floor_sd, b, true, ident, per, s->xhist[3]);
+    }
+    error_signal(d, s, id, b, has ? sl : NULL);
+    for (int sig = FL_SIG_LATENCY_P50; sig <= FL_SIG_LATENCY_P99; sig++) {
+        float *xs = s->xhist[sig - FL_SIG_LATENCY_P50];
+        if (!has || sl->lat.count < lat_min_n[sig]) {
+            xs[(uint64_t)b % XHIST] = NAN;
+            continue;
+        }
+        double q = fl_sketch_quantile(&sl->lat, lat_q[sig]);
+        if (!(q >= FL_SKETCH_MIN_VALUE))
+            q = FL_SKETCH_MIN_VALUE;
+        xs[(uint64_t)b % XHIST] = (float)log(q);
+        gauss_signal(d, s, id, (fl_signal)sig, &d->gp_lat, log(q), log(1.25),
+                     b, false, expo, 1.0, xs);
+    }
+    if (has) {
+        sl->idx = INT64_MIN;
+        sl->n = sl->err = 0;
+        fl_sketch_reset(&sl->lat);
+        memset(sl->up, 0, sizeof sl->up);
+    }
+}
+
+static void close_bucket(fl_detect *d, int64_t b)
+{
+    for (uint32_t i = 0; i < d->nsvcs; i++) {
+        svc_state *s = d->svcs[i];
+        if (s && s->started && s->first_bucket <= b)
+            close_service_bucket(d, (int32_t)i, s, b);
+    }
+    d->closed_upto = b;
+}
+
+/* A silence longer than max_gap: data is missing, not zero. Open anomalies
+ * end where the data stopped and every CUSUM starts afresh. */
+static void jump_gap(fl_detect *d, int64_t to)
+{
+    d->gaps++;
+    fl_time end = (d->closed_upto + 1) * d->conf.bucket;
+    for (uint32_t i = 0; i < d->nsvcs; i++) {
+        svc_state *s = d->svcs[i];
+        if (!s)
+            continue;
+        for (int k = 0; k < FL_SIG__COUNT; k++) {
+            if (s->al[k].state == FL_DET_ALARM)
+                end_anomaly(d, s, (fl_signal)k, end);
+            s->g[k].sp = s->g[k].sn = 0;
+        }
+        fl_binom_reset(&s->eb);
+        for (uint32_t k = 0; k < d->ring_n; k++)
+            if (s->ring[k].idx != INT64_MIN && s->ring[k].idx <= to) {
+                s->ring[k].idx = INT64_MIN;
+                s->ring[k].n = s->ring[k].err = 0;
+                fl_sketch_reset(&s->ring[k].lat);
+                memset(s->ring[k].up, 0, sizeof s->ring[k].up);
+            }
+        if (s->started && s->first_bucket <= to)
+            s->first_bucket = to + 1;
+        memset(s->hist_n, 0, sizeof s->hist_n);
+        memset(s->hist_e, 0, sizeof s->hist_e);
+    }
+    d->closed_upto = to;
+}
+
+void fl_detect_advance(fl_detect *d, fl_time t)
+{
+    if (d->frontier != FL_TIME_NONE && t <= d->frontier)
+        return;
+    d->frontier = t;
+    fl_time wm = t - d->conf.lateness;
+    int64_t last = bucket_of(d, wm) - 1; /* buckets ending at or before wm */
+    if (d->closed_upto == INT64_MIN) {
+        d->closed_upto = last;
+        return;
+    }
+    int64_t max_gap = d->conf.max_gap / d->conf.bucket;
+    if (last - d->closed_upto > max_gap)
+        jump_gap(d, last - 1);
+    while (d->closed_upto < last)
+        close_bucket(d, d->closed_upto + 1);
+}
+
+void fl_detect_flush(fl_detect *d)
+{
+    if (d->frontier == FL_TIME_NONE)
+        return;
+    /* close every complete bucket; the one holding the last event is
+     * partial and would read as a traffic drop */
+    int64_t last = bucket_of(d, d->frontier) - 1;
+    while (d->closed_upto < last)
+        close_bucket(d, d->closed_upto + 1);
+}
+
+bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
+                       int32_t upstream, fl_bad_reason *why)
+{
+    int64_t b = bucket_of(d, ev->ts);
+    if (d->closed_upto != INT64_MIN && b <= d->closed_upto) {
+        *why = FL_BAD_LATE;
+        return false;
+    }
+    svc_state *s = get_svc(d, id);
+    if (!s->started) {
+        s->started = true;
+        s->first_bucket = b;
+    } else if (b < s->first_bucket) {
+        s->first_bucket = b;
+    }
+    slot *sl = &s->ring[(uint64_t)b % d->ring_n];
+    if (sl->idx != b) {
+        /* the ring spans lateness + 2 buckets, so a held older index can
+         * only be one the watermark has not reached yet: impossible, as
+         * the caller advanced time first */
+        sl->idx = b;
+        sl->n = sl->err = 0;
+        fl_sketch_reset(&sl->lat);
+        memset(sl->up, 0, sizeof sl->up);
+    }
+    sl->n++;
+    bool err = fl_event_is_error(ev);
+    if (err) {
+        sl->err++;
+        if (upstream >= 0 && upstream != id) {
+            int i;
+            for (i = 0; i < FL_BLAME_MAX; i++)
+                if (sl->up[i].err && sl->up[i].svc == upstream)
+                    break;
+            if (i == FL_BLAME_MAX)
+                for (i = 0; i < FL_BLAME_MAX; i++)
+                    if (!sl->up[i].err)
+                        break;
+            if (i < FL_BLAME_MAX) {
+                sl->up[i].svc = upstream;
+                sl->up[i].err++;
+            }
+        }
+    }
+    if (!isnan(ev->latency_ms))
+        fl_sketch_add(&sl->lat, ev->latency_ms);
+    return true;
+}

@@ -1,0 +1,216 @@
+/*
+ * fl_detect.h - the detect stage's contract. It owns event time: requests
+ * land in per-service buckets; when the watermark (the furthest event time
+ * seen, minus the allowed lateness) passes a bucket's end, every signal's
+ * detector takes the bucket and may open, update or end an anomaly, which
+ * is reported through a callback. Nothing here knows about incidents.
+ *
+ * Building blocks are public for tests: a quantile sketch with bounded
+ * relative error, a two-sided Gaussian CUSUM whose threshold comes from a
+ * target average run length, and a binomial log-likelihood-ratio CUSUM for
+ * error counts.
+ */
+#ifndef FL_DETECT_H
+#define FL_DETECT_H
+
+#include "../common/fl_common.h"
+#include "../ingest/fl_ingest.h"
+
+/* --------------------------------------------------------------- sketch */
+
+/* A DDSketch-style log-bucketed histogram: every quantile it returns is
+ * within `alpha` relative error of a true sample quantile. Bins are a dense
+ * window [lo, lo+n) that grows as values arrive; memory is proportional to
+ * the spread of values (about 230 bins per decade at alpha = 1%). */
+typedef struct {
+    double gamma, inv_log_gamma;
+    int32_t lo;      /* index of bins[0] */
+    uint32_t n, cap; /* bins used / allocated */
+    uint32_t *bins;
+    uint64_t count;
+    uint64_t zeros; /* values below the smallest bin */
+} fl_sketch;
+
+#define FL_SKETCH_MIN_VALUE 1e-3 /* ms; smaller values count as zero */
+#define FL_SKETCH_MAX_BINS 4096
+
+void fl_sketch_init(fl_sketch *s, double alpha);
+void fl_sketch_free(fl_sketch *s);
+void fl_sketch_reset(fl_sketch *s); /* keeps its memory */
+void fl_sketch_add(fl_sketch *s, double v);
+void fl_sketch_merge(fl_sketch *dst, const fl_sketch *src);
+double fl_sketch_quantile(const fl_sketch *s, double q); /* NAN if empty */
+
+/* ---------------------------------------------------------------- CUSUM */
+
+/* Threshold h for a one-sided CUSUM on N(0,1) residuals with reference
+ * value k such that the in-control average run length is `arl` samples
+ * (Siegmund's approximation; derivation in detect/cusum.c). */
+double fl_cusum_h_for_arl(double k, double arl);
+/* The in-control ARL that Siegmund's approximation gives for (k, h). */
+double fl_cusum_arl(double k, double h);
+
+typedef enum {
+    FL_DET_WARMUP, /* learning the baseline; never alarms */
+    FL_DET_NORMAL,
+    FL_DET_ALARM,
+} fl_det_state;
+
+/* EWMA baseline (level and spread) with a two-sided CUSUM on standardised
+ * residuals. Observations are in a transformed space the caller chooses
+ * (log latency, raw counts); `floor_sd` is the smallest spread assumed, so a
+ * perfectly flat series does not alarm on a change nobody would care
+ * about. */
+typedef struct {
+    double mean, var;
+    double sp, sn;             /* upper and lower CUSUM statistics */
+    fl_time sp_start, sn_start; /* when each last left zero */
+    double wsum, wsum2;        /* warm-up accumulators */
+    uint32_t nobs;
+} fl_gauss_cusum;
+
+typedef struct {
+    double k;        /* reference value, in standard deviations */
+    double h;        /* decision threshold */
+    double alpha;    /* EWMA weight per observation */
+    uint32_t warmup; /* observations before alarms are allowed */
+} fl_gauss_params;
+
+typedef enum {
+    FL_CUSUM_NONE = 0,
+    FL_CUSUM_UP,   /* sp crossed h */
+    FL_CUSUM_DOWN, /* sn crossed h */
+} fl_cusum_result;
+
+void fl_gauss_init(fl_gauss_cusum *g);
+/* Feeds one observation x with extra variance floor_sd^2; t is the start of
+ * the bucket it describes (used for onset). Returns which side alarms.
+ * `z_out` receives the standardised residual (0 during warm-up). `frozen`
+ * stops baseline updates (the caller is inside an anomaly). */
+fl_cusum_result fl_gauss_update(fl_gauss_cusum *g, const fl_gauss_params *p,
+                                double x, double floor_sd, fl_time t,
+                                bool frozen, double *z_out);
+bool fl_gauss_warm(const fl_gauss_cusum *g, const fl_gauss_params *p);
+
+/* Binomial log-likelihood-ratio CUSUM for errors out of requests: H0 the
+ * baseline error probability p0 against FL_BINOM_ALTS alternatives
+ * p1_j = max(ratio_j * p0, p0 + delta_j), run side by side (a small rise
+ * needs a sensitive test, an outage a fast one). The statistic grows with
+ * the evidence, so 2 failures of 3 requests barely move it while 5% of
+ * 5,000 requests crosses at once. */
+#define FL_BINOM_ALTS 3
+typedef struct {
+    double ew_n, ew_e; /* exponentially weighted request and error sums */
+    double s[FL_BINOM_ALTS]; /* CUSUM of each alternative's LLR */
+    fl_time s_start[FL_BINOM_ALTS];
+    double excess;     /* errors above baseline since any s left zero */
+    uint32_t nobs;     /* buckets with requests seen */
+} fl_binom_cusum;
+
+typedef struct {
+    double h;          /* threshold per alternative (see cusum.c) */
+    double ratio[FL_BINOM_ALTS];
+    double delta[FL_BINOM_ALTS];
+    double alpha;      /* EWMA weight per bucket */
+    double min_excess; /* errors above baseline needed to alarm */
+    double prior_n;    /* pseudo-requests of the prior on p0 */
+    double prior_p;    /* prior error probability */
+    uint32_t warmup;   /* buckets with requests before alarms */
+} fl_binom_params;
+
+void fl_binom_init(fl_binom_cusum *b);
+double fl_binom_p0(const fl_binom_cusum *b, const fl_binom_params *p);
+double fl_binom_p1(const fl_binom_params *p, double p0, int alt);
+/* The largest statistic relative to h, and where it last left zero. */
+double fl_binom_stat(const fl_binom_cusum *b, const fl_binom_params *p);
+fl_time fl_binom_start(const fl_binom_cusum *b);
+void fl_binom_reset(fl_binom_cusum *b);
+/* Returns true when a statistic is over threshold with enough excess
+ * errors. */
+bool fl_binom_update(fl_binom_cusum *b, const fl_binom_params *p, uint64_t n,
+                     uint64_t e, fl_time t, bool frozen);
+
+/* -------------------------------------------------------------- signals */
+
+typedef enum {
+    FL_SIG_ERROR_RATE,
+    FL_SIG_LATENCY_P50,
+    FL_SIG_LATENCY_P95,
+    FL_SIG_LATENCY_P99,
+    FL_SIG_REQUEST_RATE,
+    FL_SIG__COUNT
+} fl_signal;
+
+const char *fl_signal_name(fl_signal s);
+
+typedef enum { FL_DIR_UP, FL_DIR_DOWN } fl_direction;
+
+typedef enum {
+    FL_ANOMALY_OPEN,   /* detected: first alarm */
+    FL_ANOMALY_UPDATE, /* new peak */
+    FL_ANOMALY_END,    /* back at baseline for end_hold */
+} fl_anomaly_event;
+
+#define FL_BLAME_MAX 4
+
+/* Values are in display units: error_rate a fraction, latency in ms,
+ * request_rate in requests per second. */
+typedef struct {
+    uint32_t seq; /* unique per detector instance, in detection order */
+    int32_t service;
+    fl_signal signal;
+    fl_direction dir;
+    fl_time onset, detected, end; /* end is FL_TIME_NONE while ongoing */
+    fl_time peak_at;
+    double baseline, peak;
+    double severity;   /* peak standardised deviation (or LLR/h) */
+    uint64_t requests, errors; /* in the service from onset to end */
+    double expected_errors;    /* at the baseline rate over the same span */
+    struct {
+        int32_t service;
+        uint32_t errors;
+    } blame[FL_BLAME_MAX]; /* errors whose line names a failing upstream */
+} fl_anomaly;
+
+typedef void (*fl_anomaly_cb)(void *ud, fl_anomaly_event what,
+                              const fl_anomaly *a);
+
+/* ------------------------------------------------------------- detector */
+
+typedef struct {
+    fl_time bucket;       /* bucket width (default 10 s) */
+    fl_time lateness;     /* allowed lateness (default 30 s) */
+    fl_time warmup;       /* history before alarms (default 10 min) */
+    fl_time end_hold;     /* back at baseline this long ends an anomaly */
+    fl_time rebaseline;   /* a shift lasting this long becomes the norm */
+    fl_time max_gap;      /* a silence longer than this restarts warm-up */
+    double arl_buckets;   /* target in-control ARL per detector side */
+    double min_excess_errors;
+    uint32_t max_services;
+} fl_detect_conf;
+
+void fl_detect_conf_default(fl_detect_conf *conf);
+
+typedef struct fl_detect fl_detect;
+
+fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb,
+                         void *ud);
+void fl_detect_destroy(fl_detect *det);
+/* Adds one request. `svc` and `upstream` are interned ids (upstream -1 when
+ * none). Returns false, with *why = FL_BAD_LATE, when the event's bucket is
+ * already closed. The caller must call fl_detect_advance first with the
+ * event's time so buckets before the watermark close. */
+bool fl_detect_request(fl_detect *det, int32_t svc, const fl_event *ev,
+                       int32_t upstream, fl_bad_reason *why);
+/* Moves event time to `t` (ignored when earlier than what was seen) and
+ * closes every bucket that ends at or before t - lateness. */
+void fl_detect_advance(fl_detect *det, fl_time t);
+/* End of input: closes all buckets that hold data. Anomalies still open
+ * stay open (end = none), as in a live system. */
+void fl_detect_flush(fl_detect *det);
+/* Everything before this time is final. FL_TIME_NONE before any event. */
+fl_time fl_detect_watermark(const fl_detect *det);
+const fl_detect_conf *fl_detect_get_conf(const fl_detect *det);
+uint64_t fl_detect_gaps(const fl_detect *det);
+
+#endif

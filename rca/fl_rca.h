@@ -1,0 +1,105 @@
+/*
+ * fl_rca.h - the RCA stage's contract. It consumes anomaly records (from
+ * detect/) and change records (deploys, config changes, rollbacks, flags),
+ * groups anomalies that overlap in time into incidents, ranks candidate
+ * causes with scores in [0, 1] and evidence a person can check, and renders
+ * the result document and postmortem reports.
+ *
+ * Ownership: the RCA keeps copies of everything it is given; incidents it
+ * returns stay valid until fl_rca_destroy. Service ids refer to the intern
+ * table passed to fl_rca_new, which must outlive it.
+ */
+#ifndef FL_RCA_H
+#define FL_RCA_H
+
+#include "../common/fl_common.h"
+#include "../detect/fl_detect.h"
+#include "../ingest/fl_ingest.h"
+
+typedef struct {
+    fl_time ts;
+    fl_change_kind kind;
+    int32_t service;
+    char *version, *change_id, *author;
+} fl_change;
+
+typedef enum {
+    FL_CAUSE_CHANGE,  /* kind is the change's kind */
+    FL_CAUSE_SURGE,   /* traffic_surge */
+    FL_CAUSE_SERVICE, /* service: no recorded change explains it */
+} fl_cause_type;
+
+#define FL_EVIDENCE_MAX 6
+
+typedef struct {
+    fl_cause_type type;
+    int32_t service;
+    const fl_change *change; /* FL_CAUSE_CHANGE */
+    fl_time at;
+    double score;
+    uint32_t nevidence;
+    char *evidence[FL_EVIDENCE_MAX];
+} fl_cause;
+
+typedef enum {
+    FL_INCIDENT_OPEN,
+    FL_INCIDENT_CLOSED, /* all anomalies ended and the join window passed */
+} fl_incident_state;
+
+typedef struct {
+    char id[24];
+    fl_incident_state state;
+    fl_time start, detected, end; /* end FL_TIME_NONE while ongoing */
+    fl_anomaly *anoms;
+    uint32_t nanoms, anoms_cap;
+    int32_t *services; /* earliest onset first */
+    uint32_t nservices;
+    fl_cause *causes;  /* rank order */
+    uint32_t ncauses;
+    char **ruled_out;  /* what was considered and why it was not blamed */
+    uint32_t nruled;
+} fl_incident;
+
+typedef struct {
+    fl_time lookback;    /* changes this long before onset are candidates */
+    fl_time join;        /* anomalies this close in time share an incident */
+    fl_time surge_window; /* a surge this long before onset can explain it */
+    uint32_t max_causes;
+} fl_rca_conf;
+
+void fl_rca_conf_default(fl_rca_conf *conf);
+
+typedef struct fl_rca fl_rca;
+
+/* Called when an incident opens, when its ranking changes, and when it
+ * ends (consumers publish each; replay only needs the final state). */
+typedef void (*fl_incident_cb)(void *ud, const fl_incident *inc);
+
+fl_rca *fl_rca_new(const fl_rca_conf *conf, const fl_intern *services,
+                   fl_incident_cb on_close, void *ud);
+void fl_rca_destroy(fl_rca *rca);
+void fl_rca_change(fl_rca *rca, const fl_event *ev, int32_t service);
+void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
+/* Event time has reached `watermark`: incidents whose anomalies all ended
+ * more than `join` ago are ranked and closed. */
+void fl_rca_advance(fl_rca *rca, fl_time watermark);
+/* End of input: ranks everything still open (ongoing ones keep end none). */
+void fl_rca_finish(fl_rca *rca);
+
+uint32_t fl_rca_count(const fl_rca *rca);
+const fl_incident *fl_rca_get(const fl_rca *rca, uint32_t i);
+uint64_t fl_rca_changes_seen(const fl_rca *rca);
+const char *fl_cause_kind(const fl_cause *c);
+/* "v2.3.1 chg-1a2b3c" for changes, "" otherwise. */
+void fl_cause_ref(const fl_cause *c, char *buf, size_t n);
+
+/* Output. JSON follows CONTRACT.md; the Markdown report is one page per
+ * incident; every string that came from a log is escaped. */
+void fl_incident_json(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
+void fl_incident_markdown(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
+const char *fl_rca_service_name(const fl_rca *rca, int32_t id);
+/* Changes within [from, to], for timelines. */
+uint32_t fl_rca_changes_between(const fl_rca *rca, fl_time from, fl_time to,
+                                const fl_change **out, uint32_t max);
+
+#endif

@@ -1,0 +1,492 @@
+/*
+ * rank.c - scoring candidate causes. The model (docs/ARCHITECTURE.md has
+ * the prose version) combines four things an engineer checks by hand:
+ *
+ *   root(s)    how much service s looks like where the incident began:
+ *              exp(-(onset_s - T0) / 90 s) * (0.5 + 0.5 * magnitude_s)
+ *              * (1 - 0.8 * propagated_s), normalised so the likeliest
+ *              service has 1. magnitude_s compares s's error-rate rise and
+ *              latency ratio with the largest in the incident;
+ *              propagated_s is the share of s's errors whose lines name
+ *              another anomalous service as the failing upstream.
+ *   change     time fit exp(-dt / 15 min) between the change and its
+ *              service's onset (0 if the change came after it), times
+ *              root(service) when that service is anomalous and 0.1 when it
+ *              stayed healthy (a change nobody suffered from is not
+ *              blamed). When a surge coincides, a change at the root
+ *              service gets a 60 min time constant: its fault could lie
+ *              latent until the load arrived.
+ *   surge      a request-rate rise whose onset precedes the impact:
+ *              fit exp(-dt / 10 min) * (0.3 + 0.7 * size), size 1 at 3x;
+ *              discounted by half the best change at a root service (then
+ *              the surge is the trigger and the change the cause).
+ *   service    for root services: 0.85 * root * (1 - best change there)
+ *              * (1 - 0.7 * surge): what is left when no recorded change
+ *              or surge explains the anomaly.
+ *
+ * Candidates scoring under 0.05 are listed as ruled out, with the reason.
+ */
+#include "rca_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLACK (60 * FL_NS_PER_SEC)          /* onset estimates are coarse */
+#define TAU_ONSET (90.0 * FL_NS_PER_SEC)
+#define TAU_CHANGE (15.0 * 60 * FL_NS_PER_SEC)
+#define TAU_CHANGE_LATENT (60.0 * 60 * FL_NS_PER_SEC)
+#define TAU_SURGE (10.0 * 60 * FL_NS_PER_SEC)
+#define MIN_SCORE 0.05
+
+typedef struct {
+    int32_t service;
+    fl_time onset;
+    double err_excess, lat_ratio, drop;
+    double mag, propagated, root;
+    int32_t blamed; /* service most of its errors name */
+    const fl_anomaly *err, *main;
+} svc_view;
+
+typedef struct {
+    fl_cause c;
+    double sort_key;
+} cand;
+
+static void fmt_pct(char *b, size_t n, double v)
+{
+    v *= 100;
+    if (v < 1)
+        snprintf(b, n, "%.2f%%", v);
+    else if (v < 10)
+        snprintf(b, n, "%.1f%%", v);
+    else
+        snprintf(b, n, "%.0f%%", v);
+}
+
+static void fmt_ms(char *b, size_t n, double v)
+{
+    if (v < 10)
+        snprintf(b, n, "%.1f ms", v);
+    else if (v < 1000)
+        snprintf(b, n, "%.0f ms", v);
+    else
+        snprintf(b, n, "%.2f s", v / 1000);
+}
+
+static void fmt_rate(char *b, size_t n, double v)
+{
+    if (v < 10)
+        snprintf(b, n, "%.1f/s", v);
+    else
+        snprintf(b, n, "%.0f/s", v);
+}
+
+/* "error rate rose from 0.30% to 21%" and the like. */
+static void describe(char *out, size_t n, const fl_anomaly *a)
+{
+    char x[32], y[32];
+    const char *verb = a->dir == FL_DIR_UP ? "rose" : "fell";
+    switch (a->signal) {
+    case FL_SIG_ERROR_RATE:
+        fmt_pct(x, sizeof x, a->baseline);
+        fmt_pct(y, sizeof y, a->peak);
+        snprintf(out, n, "error rate %s from %s to %s", verb, x, y);
+        break;
+    case FL_SIG_LATENCY_P50:
+    case FL_SIG_LATENCY_P95:
+    case FL_SIG_LATENCY_P99:
+        fmt_ms(x, sizeof x, a->baseline);
+        fmt_ms(y, sizeof y, a->peak);
+        snprintf(out, n, "%s latency %s from %s to %s",
+                 a->signal == FL_SIG_LATENCY_P50   ? "p50"
+                 : a->signal == FL_SIG_LATENCY_P95 ? "p95"
+                                                   : "p99",
+                 verb, x, y);
+        break;
+    default:
+        fmt_rate(x, sizeof x, a->baseline);
+        fmt_rate(y, sizeof y, a->peak);
+        if (a->baseline > 0 && a->dir == FL_DIR_UP)
+            snprintf(out, n, "request rate %s from %s to %s (x%.1f)", verb, x,
+                     y, a->peak / a->baseline);
+        else
+            snprintf(out, n, "request rate %s from %s to %s", verb, x, y);
+    }
+}
+
+static void add_evidence(fl_cause *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void add_evidence(fl_cause *c, const char *fmt, ...)
+{
+    if (c->nevidence >= FL_EVIDENCE_MAX)
+        return;
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    c->evidence[c->nevidence++] = fl_strndup(tmp, strlen(tmp));
+}
+
+static void add_ruled(fl_incident *inc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_ruled(fl_incident *inc, const char *fmt, ...)
+{
+    if (inc->nruled >= 32)
+        return;
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    inc->ruled_out =
+        fl_realloc(inc->ruled_out, (inc->nruled + 1) * sizeof *inc->ruled_out);
+    inc->ruled_out[inc->nruled++] = fl_strndup(tmp, strlen(tmp));
+}
+
+static svc_view *view_of(svc_view *v, uint32_t nv, int32_t service)
+{
+    for (uint32_t i = 0; i < nv; i++)
+        if (v[i].service == service)
+            return &v[i];
+    return NULL;
+}
+
+/* Describes a change as "deploy v2.3.1 (chg-1a2b) of cart". */
+static void change_name(const fl_rca *r, const fl_change *ch, char *b, size_t n)
+{
+    const char *svc = fl_rca_service_name(r, ch->service);
+    const char *kind = fl_change_kind_name(ch->kind);
+    if (ch->version && ch->change_id)
+        snprintf(b, n, "%s %s (%s) of %s", kind, ch->version, ch->change_id, svc);
+    else if (ch->version)
+        snprintf(b, n, "%s %s of %s", kind, ch->version, svc);
+    else if (ch->change_id)
+        snprintf(b, n, "%s %s of %s", kind, ch->change_id, svc);
+    else
+        snprintf(b, n, "%s of %s", kind, svc);
+}
+
+static int cand_cmp(const void *x, const void *y)
+{
+    const cand *a = x, *b = y;
+    if (a->sort_key != b->sort_key)
+        return a->sort_key > b->sort_key ? -1 : 1;
+    /* deterministic tie-break: earlier first, then by service id */
+    if (a->c.at != b->c.at)
+        return a->c.at < b->c.at ? -1 : 1;
+    return a->c.service - b->c.service;
+}
+
+void fl_rank_incident(fl_rca *r, fl_incident *inc)
+{
+    fl_incident_clear_causes(inc);
+    char hms[16], dur[32], what[160], cname[200];
+
+    /* ---- per-service view of the impact */
+    svc_view *v = fl_calloc(inc->nanoms + 1, sizeof *v);
+    uint32_t nv = 0;
+    fl_time t0 = INT64_MAX;
+    for (uint32_t i = 0; i < inc->nanoms; i++) {
+        const fl_anomaly *a = &inc->anoms[i];
+        if (!fl_anomaly_is_impact(a))
+            continue;
+        svc_view *s = view_of(v, nv, a->service);
+        if (!s) {
+            s = &v[nv++];
+            s->service = a->service;
+            s->onset = a->onset;
+            s->blamed = -1;
+        }
+        if (a->onset < s->onset)
+            s->onset = a->onset;
+        if (a->onset < t0)
+            t0 = a->onset;
+        if (a->signal == FL_SIG_ERROR_RATE) {
+            s->err = a;
+            s->err_excess = FL_MAX(0, a->peak - a->baseline);
+        } else if (a->signal == FL_SIG_REQUEST_RATE) {
+            if (a->baseline > 0 && a->peak >= 0)
+                s->drop = log(a->baseline / FL_MAX(a->peak, a->baseline / 100));
+        } else if (a->baseline > 0 && a->peak > a->baseline) {
+            double lr = log(a->peak / a->baseline);
+            if (lr > s->lat_ratio)
+                s->lat_ratio = lr;
+        }
+        /* the anomaly that best shows what happened to s */
+        if (!s->main || a->signal == FL_SIG_ERROR_RATE ||
+            (s->main->signal != FL_SIG_ERROR_RATE && a->severity > s->main->severity))
+            s->main = a;
+    }
+    if (nv == 0) {
+        free(v);
+        return;
+    }
+    double max_err = 0, max_lat = 0, max_drop = 0;
+    for (uint32_t i = 0; i < nv; i++) {
+        max_err = FL_MAX(max_err, v[i].err_excess);
+        max_lat = FL_MAX(max_lat, v[i].lat_ratio);
+        max_drop = FL_MAX(max_drop, v[i].drop);
+    }
+    double max_root = 0;
+    for (uint32_t i = 0; i < nv; i++) {
+        svc_view *s = &v[i];
+        double m = 0;
+        if (max_err > 0)
+            m = FL_MAX(m, s->err_excess / max_err);
+        if (max_lat > 0)
+            m = FL_MAX(m, s->lat_ratio / max_lat);
+        if (max_drop > 0 && max_err == 0 && max_lat == 0)
+            m = FL_MAX(m, s->drop / max_drop);
+        s->mag = m;
+        /* errors that name another anomalous service as the failing callee */
+        if (s->err && s->err->errors > 0) {
+            uint32_t best = 0;
+            for (int k = 0; k < FL_BLAME_MAX; k++) {
+                int32_t up = s->err->blame[k].service;
+                uint32_t e = s->err->blame[k].errors;
+                if (e > best && up >= 0 && up != s->service &&
+                    view_of(v, nv, up)) {
+                    best = e;
+                    s->blamed = up;
+                }
+            }
+            uint64_t total = s->err->errors;
+            s->propagated = total ? FL_MIN(1.0, (double)best / (double)total) : 0;
+        }
+        double dt = (double)(s->onset - t0);
+        s->root = exp(-dt / TAU_ONSET) * (0.5 + 0.5 * m) *
+                  (1 - 0.8 * s->propagated);
+        max_root = FL_MAX(max_root, s->root);
+    }
+    for (uint32_t i = 0; i < nv; i++)
+        v[i].root = max_root > 0 ? v[i].root / max_root : 0;
+
+    cand *cs = NULL;
+    uint32_t ncs = 0, cap = 0;
+#define PUSH_CAND()                                                         \
+    do {                                                                    \
+        if (ncs == cap) {                                                   \
+            cap = cap ? cap * 2 : 8;                                        \
+            cs = fl_realloc(cs, cap * sizeof *cs);                          \
+        }                                                                   \
+        memset(&cs[ncs], 0, sizeof cs[ncs]);                                \
+        ncs++;                                                              \
+    } while (0)
+
+    /* ---- traffic surge: where demand rose before the impact */
+    const fl_anomaly *surge = NULL;
+    double surge_base = 0;
+    for (uint32_t i = 0; i < inc->nanoms; i++) {
+        const fl_anomaly *a = &inc->anoms[i];
+        if (fl_anomaly_is_impact(a) || a->onset > t0 + 2 * SLACK)
+            continue;
+        double ratio = a->baseline > 0 ? a->peak / a->baseline : 1;
+        double size = FL_MIN(1.0, FL_MAX(0.0, (ratio - 1) / 2));
+        double dt = (double)FL_MAX(0, t0 - a->onset);
+        double base = exp(-dt / TAU_SURGE) * (0.3 + 0.7 * size);
+        if (!surge || a->onset < surge->onset ||
+            (a->onset == surge->onset && base > surge_base)) {
+            if (!surge || base >= surge_base * 0.5) {
+                surge = a;
+                surge_base = base;
+            }
+        }
+    }
+
+    /* ---- changes */
+    double best_root_change = 0;
+    for (uint32_t i = 0; i < r->nchanges; i++) {
+        const fl_change *ch = r->changes[i];
+        if (ch->ts < t0 - r->conf.lookback)
+            continue;
+        change_name(r, ch, cname, sizeof cname);
+        fl_time_hms(ch->ts, hms, sizeof hms);
+        svc_view *s = view_of(v, nv, ch->service);
+        fl_time ref = s ? s->onset : t0;
+        if (ch->ts > ref + SLACK) {
+            if (inc->end == FL_TIME_NONE || ch->ts <= inc->end)
+                add_ruled(inc, "%s at %s came after the onset (%s): a response, "
+                               "not a cause",
+                          cname, hms,
+                          fl_duration_human(ch->ts - t0, dur, sizeof dur));
+            continue;
+        }
+        double dt = (double)FL_MAX(0, ref - ch->ts);
+        bool latent = surge && surge_base >= 0.5 && s && s->root >= 0.5;
+        double fit = exp(-dt / (latent ? TAU_CHANGE_LATENT : TAU_CHANGE));
+        double loc = s ? s->root : 0.1;
+        double kindw = ch->kind == FL_CHANGE_ROLLBACK ? 0.6 : 1.0;
+        double score = fit * loc * kindw;
+        if (score < MIN_SCORE) {
+            if (!s)
+                add_ruled(inc, "%s at %s: %s stayed healthy", cname, hms,
+                          fl_rca_service_name(r, ch->service));
+            else if (fit < 0.2)
+                add_ruled(inc, "%s at %s: %s before the onset, too early to "
+                               "explain it", cname, hms,
+                          fl_duration_human(ref - ch->ts, dur, sizeof dur));
+            else
+                add_ruled(inc, "%s at %s: %s's trouble came from elsewhere",
+                          cname, hms, fl_rca_service_name(r, ch->service));
+            continue;
+        }
+        PUSH_CAND();
+        fl_cause *c = &cs[ncs - 1].c;
+        c->type = FL_CAUSE_CHANGE;
+        c->service = ch->service;
+        c->change = ch;
+        c->at = ch->ts;
+        c->score = score;
+        const char *svc = fl_rca_service_name(r, ch->service);
+        if (s) {
+            describe(what, sizeof what, s->main);
+            add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
+                         fl_duration_human(ref - ch->ts, dur, sizeof dur), svc,
+                         what);
+            if (s->root >= 0.999 && nv > 1)
+                add_evidence(c, "%s is where the incident began: earliest and "
+                                "strongest of %u affected services", svc, nv);
+            else if (s->root < 0.5)
+                add_evidence(c, "but %s looks downstream of the trouble "
+                                "(root likelihood %.2f)", svc, s->root);
+            if (s->err && s->err->errors > s->err->expected_errors)
+                add_evidence(c, "%.0f failed requests above baseline in %s",
+                             (double)s->err->errors - s->err->expected_errors,
+                             svc);
+            if (latent) {
+                describe(what, sizeof what, surge);
+                add_evidence(c, "%s broke when traffic surged at %s (%s): the "
+                                "change could not absorb the load", svc,
+                             fl_rca_service_name(r, surge->service), what);
+            }
+        } else {
+            add_evidence(c, "%s at %s, %s before the onset; %s itself stayed "
+                            "healthy", cname, hms,
+                         fl_duration_human(t0 - ch->ts, dur, sizeof dur), svc);
+        }
+        if (ch->author)
+            add_evidence(c, "made by %s", ch->author);
+        cs[ncs - 1].sort_key = score;
+        if (s && s->root >= 0.5 && score > best_root_change)
+            best_root_change = score;
+    }
+
+    /* ---- the surge as a cause */
+    double surge_score = 0;
+    if (surge) {
+        surge_score = surge_base * (1 - 0.5 * best_root_change);
+        if (surge_score >= MIN_SCORE) {
+            PUSH_CAND();
+            fl_cause *c = &cs[ncs - 1].c;
+            c->type = FL_CAUSE_SURGE;
+            c->service = surge->service;
+            c->at = surge->onset;
+            c->score = surge_score;
+            describe(what, sizeof what, surge);
+            fl_time_hms(surge->onset, hms, sizeof hms);
+            add_evidence(c, "%s at %s: %s", fl_rca_service_name(r, surge->service),
+                         hms, what);
+            if (surge->onset <= t0)
+                add_evidence(c, "the surge began %s before the first failure",
+                             fl_duration_human(t0 - surge->onset, dur, sizeof dur));
+            else
+                add_evidence(c, "the surge began with the failures (%s after "
+                                "the estimated onset)",
+                             fl_duration_human(surge->onset - t0, dur, sizeof dur));
+            for (uint32_t i = 0; i < nv; i++)
+                if (v[i].root >= 0.999) {
+                    describe(what, sizeof what, v[i].main);
+                    add_evidence(c, "%s could not absorb it: %s",
+                                 fl_rca_service_name(r, v[i].service), what);
+                    break;
+                }
+            if (best_root_change > 0)
+                add_evidence(c, "contributing: a recent change at the failing "
+                                "service ranks as the likelier cause");
+            cs[ncs - 1].sort_key = surge_score;
+        }
+    }
+
+    /* ---- services no change explains */
+    for (uint32_t i = 0; i < nv; i++) {
+        svc_view *s = &v[i];
+        if (s->root < 0.5)
+            continue;
+        double explained = 0;
+        for (uint32_t k = 0; k < ncs; k++)
+            if (cs[k].c.type == FL_CAUSE_CHANGE && cs[k].c.service == s->service)
+                explained = FL_MAX(explained, cs[k].c.score);
+        double score = 0.85 * s->root * (1 - explained) * (1 - 0.7 * surge_base);
+        const char *svc = fl_rca_service_name(r, s->service);
+        if (score < MIN_SCORE)
+            continue;
+        PUSH_CAND();
+        fl_cause *c = &cs[ncs - 1].c;
+        c->type = FL_CAUSE_SERVICE;
+        c->service = s->service;
+        c->at = s->onset;
+        c->score = score;
+        describe(what, sizeof what, s->main);
+        fl_time_hms(s->onset, hms, sizeof hms);
+        add_evidence(c, "%s's %s from %s", svc, what, hms);
+        if (nv > 1 && s->root >= 0.999)
+            add_evidence(c, "%s's anomaly began first and is the strongest of %u "
+                            "affected services", svc, nv);
+        /* who suffers because of it */
+        for (uint32_t k = 0; k < nv; k++) {
+            if (v[k].blamed == s->service && v[k].err) {
+                add_evidence(c, "%.0f%% of %s's errors name %s as the failing "
+                                "upstream", 100 * v[k].propagated,
+                             fl_rca_service_name(r, v[k].service), svc);
+            }
+        }
+        if (explained == 0)
+            add_evidence(c, "no recorded change to %s in the %s before", svc,
+                         fl_duration_human(r->conf.lookback, dur, sizeof dur));
+        cs[ncs - 1].sort_key = score;
+    }
+
+    qsort(cs, ncs, sizeof *cs, cand_cmp);
+    uint32_t keep = FL_MIN(ncs, r->conf.max_causes);
+    inc->causes = fl_calloc(keep + 1, sizeof *inc->causes);
+    for (uint32_t i = 0; i < ncs; i++) {
+        if (i < keep) {
+            inc->causes[i] = cs[i].c;
+        } else {
+            for (uint32_t k = 0; k < cs[i].c.nevidence; k++)
+                free(cs[i].c.evidence[k]);
+        }
+    }
+    inc->ncauses = keep;
+    free(cs);
+    free(v);
+#undef PUSH_CAND
+}
+
+const char *fl_cause_kind(const fl_cause *c)
+{
+    switch (c->type) {
+    case FL_CAUSE_CHANGE: return fl_change_kind_name(c->change->kind);
+    case FL_CAUSE_SURGE: return "traffic_surge";
+    case FL_CAUSE_SERVICE: return "service";
+    }
+    return "service";
+}
+
+void fl_cause_ref(const fl_cause *c, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (c->type != FL_CAUSE_CHANGE)
+        return;
+    const fl_change *ch = c->change;
+    if (ch->version && ch->change_id)
+        snprintf(buf, n, "%s %s", ch->version, ch->change_id);
+    else if (ch->version)
+        snprintf(buf, n, "%s", ch->version);
+    else if (ch->change_id)
+        snprintf(buf, n, "%s", ch->change_id);
+}

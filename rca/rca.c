@@ -1,0 +1,410 @@
+/*
+ * rca.c - grouping anomalies into incidents and keeping the change index.
+ *
+ * An incident opens on an impact anomaly (errors or latency rising, traffic
+ * vanishing); a request-rate rise alone is context, not an incident: it is
+ * kept aside and attached as a candidate cause when an incident opens near
+ * it. Anomalies whose onset falls within `join` of an open incident's
+ * active span join it, across services. An incident closes (and is ranked
+ * for good) once all its anomalies have ended and the watermark is `join`
+ * past the last end, so a late-detected sibling can still join.
+ */
+#include "rca_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fl_rca_conf_default(fl_rca_conf *c)
+{
+    c->lookback = 2 * 3600 * FL_NS_PER_SEC;
+    c->join = 5 * 60 * FL_NS_PER_SEC;
+    c->surge_window = 30 * 60 * FL_NS_PER_SEC;
+    c->max_causes = 5;
+}
+
+/* Errors and latency rising are impact; so is traffic that halves (clients
+ * cannot reach the service). A surge, or a milder dip, is context: it can
+ * explain an incident but does not make one. */
+bool fl_anomaly_is_impact(const fl_anomaly *a)
+{
+    if (a->signal != FL_SIG_REQUEST_RATE)
+        return true;
+    return a->dir == FL_DIR_DOWN && a->peak <= 0.5 * a->baseline;
+}
+
+fl_rca *fl_rca_new(const fl_rca_conf *conf, const fl_intern *names,
+                   fl_incident_cb on_close, void *ud)
+{
+    fl_rca *r = fl_calloc(1, sizeof *r);
+    r->conf = *conf;
+    r->names = names;
+    r->on_close = on_close;
+    r->ud = ud;
+    return r;
+}
+
+void fl_incident_clear_causes(fl_incident *inc)
+{
+    for (uint32_t i = 0; i < inc->ncauses; i++)
+        for (uint32_t k = 0; k < inc->causes[i].nevidence; k++)
+            free(inc->causes[i].evidence[k]);
+    free(inc->causes);
+    inc->causes = NULL;
+    inc->ncauses = 0;
+    for (uint32_t i = 0; i < inc->nruled; i++)
+        free(inc->ruled_out[i]);
+    free(inc->ruled_out);
+    inc->ruled_out = NULL;
+    inc->nruled = 0;
+}
+
+void fl_rca_destroy(fl_rca *r)
+{
+    if (!r)
+        return;
+    for (uint32_t i = 0; i < r->nchanges; i++) {
+        free(r->changes[i]->version);
+        free(r->changes[i]->change_id);
+        free(r->changes[i]->author);
+        free(r->changes[i]);
+    }
+    free(r->changes);
+    for (uint32_t i = 0; i < r->nincs; i++) {
+        fl_incident *inc = r->incs[i];
+        fl_incident_clear_causes(inc);
+        free(inc->anoms);
+        free(inc->services);
+        free(inc);
+    }
+    free(r->incs);
+    free(r->pending);
+    free(r);
+}
+
+const char *fl_rca_service_name(const fl_rca *r, int32_t id)
+{
+    return fl_intern_name(r->names, id);
+}
+
+uint64_t fl_rca_changes_seen(const fl_rca *r) { return r->nchanges; }
+uint32_t fl_rca_count(const fl_rca *r) { return r->nincs; }
+const fl_incident *fl_rca_get(const fl_rca *r, uint32_t i)
+{
+    return i < r->nincs ? r->incs[i] : NULL;
+}
+
+static char *dup_str(fl_str s)
+{
+    return s.n ? fl_strndup(s.p, s.n) : NULL;
+}
+
+void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
+{
+    fl_change *c = fl_calloc(1, sizeof *c);
+    c->ts = ev->ts;
+    c->kind = ev->change_kind;
+    c->service = service;
+    c->version = dup_str(ev->version);
+    c->change_id = dup_str(ev->change_id);
+    c->author = dup_str(ev->author);
+    if (r->nchanges == r->changes_cap) {
+        r->changes_cap = r->changes_cap ? r->changes_cap * 2 : 32;
+        r->changes = fl_realloc(r->changes, r->changes_cap * sizeof *r->changes);
+    }
+    /* keep sorted by time; inputs are nearly sorted, so insert from the end */
+    uint32_t i = r->nchanges++;
+    while (i > 0 && r->changes[i - 1]->ts > c->ts) {
+        r->changes[i] = r->changes[i - 1];
+        i--;
+    }
+    r->changes[i] = c;
+    /* an open incident may gain a candidate: re-rank it */
+    for (uint32_t k = 0; k < r->nincs; k++)
+        if (r->incs[k]->state == FL_INCIDENT_OPEN &&
+            c->ts <= r->incs[k]->start + r->conf.join)
+            fl_rank_incident(r, r->incs[k]);
+}
+
+uint32_t fl_rca_changes_between(const fl_rca *r, fl_time from, fl_time to,
+                                const fl_change **out, uint32_t max)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->nchanges && k < max; i++)
+        if (r->changes[i]->ts >= from && r->changes[i]->ts <= to)
+            out[k++] = r->changes[i];
+    return k;
+}
+
+/* ------------------------------------------------------------ incidents */
+
+static fl_time active_until(const fl_incident *inc)
+{
+    fl_time t = inc->start;
+    for (uint32_t i = 0; i < inc->nanoms; i++) {
+        const fl_anomaly *a = &inc->anoms[i];
+        if (a->end == FL_TIME_NONE)
+            return INT64_MAX;
+        if (a->end > t)
+            t = a->end;
+    }
+    return t;
+}
+
+static void add_anomaly(fl_incident *inc, const fl_anomaly *a)
+{
+    if (inc->nanoms == inc->anoms_cap) {
+        inc->anoms_cap = inc->anoms_cap ? inc->anoms_cap * 2 : 8;
+        inc->anoms = fl_realloc(inc->anoms, inc->anoms_cap * sizeof *inc->anoms);
+    }
+    inc->anoms[inc->nanoms++] = *a;
+}
+
+static fl_anomaly *find_anomaly(fl_incident *inc, uint32_t seq)
+{
+    for (uint32_t i = 0; i < inc->nanoms; i++)
+        if (inc->anoms[i].seq == seq)
+            return &inc->anoms[i];
+    return NULL;
+}
+
+/* start, detected, end, services (earliest onset first) and the id */
+static void summarise(fl_rca *r, fl_incident *inc)
+{
+    inc->start = INT64_MAX;
+    inc->detected = INT64_MAX;
+    fl_time end = INT64_MIN;
+    bool ongoing = false;
+    const fl_anomaly *first = NULL;
+    for (uint32_t i = 0; i < inc->nanoms; i++) {
+        const fl_anomaly *a = &inc->anoms[i];
+        if (a->onset < inc->start)
+            inc->start = a->onset;
+        if (fl_anomaly_is_impact(a)) {
+            if (a->detected < inc->detected)
+                inc->detected = a->detected;
+            if (!first || a->onset < first->onset ||
+                (a->onset == first->onset && a->seq < first->seq))
+                first = a;
+        }
+        if (a->end == FL_TIME_NONE)
+            ongoing = true;
+        else if (a->end > end)
+            end = a->end;
+    }
+    if (inc->detected == INT64_MAX)
+        inc->detected = inc->start;
+    inc->end = ongoing ? FL_TIME_NONE : end;
+    /* services by earliest onset, ties by name */
+    free(inc->services);
+    inc->services = fl_malloc((inc->nanoms + 1) * sizeof *inc->services);
+    inc->nservices = 0;
+    fl_time *on = fl_malloc((inc->nanoms + 1) * sizeof *on);
+    for (uint32_t i = 0; i < inc->nanoms; i++) {
+        const fl_anomaly *a = &inc->anoms[i];
+        uint32_t k;
+        for (k = 0; k < inc->nservices; k++)
+            if (inc->services[k] == a->service)
+                break;
+        if (k == inc->nservices) {
+            inc->services[k] = a->service;
+            on[k] = a->onset;
+            inc->nservices++;
+        } else if (a->onset < on[k]) {
+            on[k] = a->onset;
+        }
+    }
+    for (uint32_t i = 1; i < inc->nservices; i++) {
+        int32_t s = inc->services[i];
+        fl_time t = on[i];
+        uint32_t j = i;
+        while (j > 0 &&
+               (on[j - 1] > t ||
+                (on[j - 1] == t && strcmp(fl_intern_name(r->names, inc->services[j - 1]),
+                                          fl_intern_name(r->names, s)) > 0))) {
+            inc->services[j] = inc->services[j - 1];
+            on[j] = on[j - 1];
+            j--;
+        }
+        inc->services[j] = s;
+        on[j] = t;
+    }
+    free(on);
+    if (first) {
+        /* content-derived id: the same input yields the same id, and
+         * re-processing after a crash cannot mint a new one */
+        const char *svc = fl_intern_name(r->names, first->service);
+        const char *sig = fl_signal_name(first->signal);
+        uint64_t h = fl_hash64(svc, strlen(svc), 0);
+        h = fl_hash64(sig, strlen(sig), h);
+        h = fl_hash64(&first->onset, sizeof first->onset, h);
+        snprintf(inc->id, sizeof inc->id, "inc-%012llx",
+                 (unsigned long long)(h & 0xffffffffffffULL));
+    }
+}
+
+static void attach_pending(fl_rca *r, fl_incident *inc, fl_time onset)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->npending; i++) {
+        fl_anomaly *p = &r->pending[i];
+        bool near = p->onset >= onset - r->conf.surge_window &&
+                    p->onset <= onset + r->conf.join &&
+                    (p->end == FL_TIME_NONE || p->end >= onset - r->conf.join);
+        if (near)
+            add_anomaly(inc, p);
+        else
+            r->pending[k++] = *p;
+    }
+    r->npending = k;
+}
+
+static fl_incident *open_incident(fl_rca *r, const fl_anomaly *a)
+{
+    fl_incident *inc = fl_calloc(1, sizeof *inc);
+    inc->state = FL_INCIDENT_OPEN;
+    add_anomaly(inc, a);
+    attach_pending(r, inc, a->onset);
+    if (r->nincs == r->incs_cap) {
+        r->incs_cap = r->incs_cap ? r->incs_cap * 2 : 16;
+        r->incs = fl_realloc(r->incs, r->incs_cap * sizeof *r->incs);
+    }
+    r->incs[r->nincs++] = inc;
+    return inc;
+}
+
+static bool id_taken(const fl_rca *r, const fl_incident *inc, const char *id)
+{
+    for (uint32_t i = 0; i < r->nincs; i++)
+        if (r->incs[i] != inc && strcmp(r->incs[i]->id, id) == 0)
+            return true;
+    return false;
+}
+
+/* Two incidents with the same first anomaly cannot happen within one run
+ * (an anomaly belongs to one incident), but keep ids unique regardless. */
+static void ensure_unique_id(fl_rca *r, fl_incident *inc)
+{
+    if (!id_taken(r, inc, inc->id))
+        return;
+    char base[24];
+    memcpy(base, inc->id, sizeof base);
+    base[16] = '\0';
+    for (unsigned n = 2; n < 1000000; n++) {
+        snprintf(inc->id, sizeof inc->id, "%s-%u", base, n);
+        if (!id_taken(r, inc, inc->id))
+            return;
+    }
+}
+
+void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
+{
+    /* an update to an anomaly we already hold? */
+    if (what != FL_ANOMALY_OPEN) {
+        for (uint32_t i = r->nincs; i-- > 0;) {
+            fl_incident *inc = r->incs[i];
+            if (inc->state != FL_INCIDENT_OPEN)
+                continue;
+            fl_anomaly *mine = find_anomaly(inc, a->seq);
+            if (mine) {
+                *mine = *a;
+                summarise(r, inc);
+                return;
+            }
+        }
+        for (uint32_t i = 0; i < r->npending; i++)
+            if (r->pending[i].seq == a->seq) {
+                r->pending[i] = *a;
+                if (!fl_anomaly_is_impact(a))
+                    return;
+                /* context that became impact (traffic fell further):
+                 * handle it as a new anomaly */
+                r->pending[i] = r->pending[--r->npending];
+                break;
+            }
+        if (!fl_anomaly_is_impact(a))
+            return;
+        bool known = false;
+        for (uint32_t i = 0; i < r->nincs && !known; i++)
+            known = find_anomaly(r->incs[i], a->seq) != NULL;
+        if (known || what == FL_ANOMALY_END)
+            return;
+    }
+    /* a new anomaly: join an open incident it overlaps */
+    for (uint32_t i = 0; i < r->nincs; i++) {
+        fl_incident *inc = r->incs[i];
+        if (inc->state != FL_INCIDENT_OPEN)
+            continue;
+        fl_time until = active_until(inc);
+        if (a->onset <= (until == INT64_MAX ? until : until + r->conf.join) &&
+            a->onset >= inc->start - r->conf.join) {
+            add_anomaly(inc, a);
+            summarise(r, inc);
+            fl_rank_incident(r, inc);
+            return;
+        }
+    }
+    if (!fl_anomaly_is_impact(a)) {
+        if (r->npending == r->pending_cap) {
+            r->pending_cap = r->pending_cap ? r->pending_cap * 2 : 16;
+            r->pending =
+                fl_realloc(r->pending, r->pending_cap * sizeof *r->pending);
+        }
+        r->pending[r->npending++] = *a;
+        return;
+    }
+    fl_incident *inc = open_incident(r, a);
+    summarise(r, inc);
+    ensure_unique_id(r, inc);
+    fl_rank_incident(r, inc);
+    if (r->on_close)
+        r->on_close(r->ud, inc);
+}
+
+static void close_incident(fl_rca *r, fl_incident *inc)
+{
+    summarise(r, inc);
+    ensure_unique_id(r, inc);
+    fl_rank_incident(r, inc);
+    inc->state = FL_INCIDENT_CLOSED;
+    if (r->on_close)
+        r->on_close(r->ud, inc);
+}
+
+void fl_rca_advance(fl_rca *r, fl_time wm)
+{
+    for (uint32_t i = 0; i < r->nincs; i++) {
+        fl_incident *inc = r->incs[i];
+        if (inc->state != FL_INCIDENT_OPEN)
+            continue;
+        fl_time until = active_until(inc);
+        if (until != INT64_MAX && wm >= until + r->conf.join)
+            close_incident(r, inc);
+    }
+    /* surges that never met an incident are forgotten once too old */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->npending; i++) {
+        fl_anomaly *p = &r->pending[i];
+        if (p->end != FL_TIME_NONE && p->end + r->conf.surge_window < wm)
+            continue;
+        r->pending[k++] = *p;
+    }
+    r->npending = k;
+}
+
+void fl_rca_finish(fl_rca *r)
+{
+    for (uint32_t i = 0; i < r->nincs; i++) {
+        fl_incident *inc = r->incs[i];
+        if (inc->state == FL_INCIDENT_OPEN) {
+            summarise(r, inc);
+            ensure_unique_id(r, inc);
+            fl_rank_incident(r, inc);
+            if (inc->end != FL_TIME_NONE) {
+                inc->state = FL_INCIDENT_CLOSED;
+                if (r->on_close)
+                    r->on_close(r->ud, inc);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/* rca_int.h - declarations private to rca/. */
+#ifndef FL_RCA_INT_H
+#define FL_RCA_INT_H
+#include "fl_rca.h"
+
+struct fl_rca {
+    fl_rca_conf conf;
+    const fl_intern *names;
+    fl_incident_cb on_close;
+    void *ud;
+    fl_change **changes; /* sorted by time */
+    uint32_t nchanges, changes_cap;
+    fl_incident **incs; /* in opening order */
+    uint32_t nincs, incs_cap;
+    fl_anomaly *pending; /* surges not (yet) part of an incident */
+    uint32_t npending, pending_cap;
+};
+
+/* rank.c: (re)computes inc->causes and inc->ruled_out. */
+void fl_rank_incident(fl_rca *rca, fl_incident *inc);
+void fl_incident_clear_causes(fl_incident *inc);
+bool fl_anomaly_is_impact(const fl_anomaly *a);
+
+#endif
