@@ -38,6 +38,8 @@
 #define XHIST 128    /* per-signal history of latency observations */
 #define ZWIN_MAX 64  /* most buckets in an end window */
 #define SKETCH_ALPHA 0.01
+#define MIN_OBS 10   /* fewest observations a baseline is built from */
+#define LAT_POOL 6   /* most buckets pooled for a sparse service's latency */
 
 static const char *const signal_names[FL_SIG__COUNT] = {
     [FL_SIG_ERROR_RATE] = "error_rate",
@@ -89,6 +91,8 @@ typedef struct {
     int64_t first_bucket;
     slot *ring;
     uint32_t hist_n[HIST], hist_e[HIST];
+    fl_sketch carry;     /* latency of buckets too sparse to judge alone */
+    uint32_t carry_buckets;
     float xhist[4][XHIST]; /* observations of p50, p95, p99 (log ms) and
                            * request rate; NAN = no data */
     fl_gauss_cusum g[FL_SIG__COUNT]; /* latency and request rate */
@@ -101,6 +105,7 @@ struct fl_detect {
     fl_anomaly_cb cb;
     void *ud;
     uint32_t ring_n;    /* slots per service */
+    int64_t warm_buckets; /* history needed before a signal may alarm */
     uint32_t win;       /* buckets in an end window */
     fl_gauss_params gp_rate, gp_lat;
     fl_binom_params bp;
@@ -140,9 +145,11 @@ fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb, void *ud)
     double arl = conf->arl_buckets > 0
                      ? conf->arl_buckets
                      : (double)(60LL * 86400 * FL_NS_PER_SEC) / (double)w;
-    uint32_t warm = (uint32_t)(conf->warmup / w);
-    if (warm < 10)
-        warm = 10;
+    /* warm-up is measured in time (warm_buckets since the service's first
+     * request) and needs at least MIN_OBS observations: a sparse signal
+     * observes less often than every bucket */
+    d->warm_buckets = conf->warmup / w;
+    uint32_t warm = MIN_OBS;
     double per_bucket = (double)w / (double)FL_NS_PER_SEC;
     /* baselines remember about 30 min of traffic and latency */
     double alpha = 2.0 / (1800.0 / per_bucket + 1.0);
@@ -178,6 +185,7 @@ void fl_detect_destroy(fl_detect *d)
         if (s->ring)
             for (uint32_t k = 0; k < d->ring_n; k++)
                 fl_sketch_free(&s->ring[k].lat);
+        fl_sketch_free(&s->carry);
         free(s->ring);
         free(s);
     }
@@ -228,6 +236,7 @@ static svc_state *get_svc(fl_detect *d, int32_t id)
             s->al[k].state = FL_DET_WARMUP;
         }
         fl_binom_init(&s->eb);
+        fl_sketch_init(&s->carry, SKETCH_ALPHA);
         d->svcs[id] = s;
     }
     return s;
@@ -424,8 +433,10 @@ static void gauss_signal(fl_detect *d, svc_state *s, int32_t id, fl_signal sig,
     fl_cusum_result r =
         fl_gauss_update(g, gp, x, floor_sd, b * w, in_alarm, &z);
     if (al->state == FL_DET_WARMUP) {
-        if (fl_gauss_warm(g, gp))
+        if (fl_gauss_warm(g, gp) && b - s->first_bucket >= d->warm_buckets) {
             al->state = FL_DET_NORMAL;
+            g->sp = g->sn = 0;
+        }
         return;
     }
     double val = display(x) * per;
@@ -494,8 +505,10 @@ static void error_signal(fl_detect *d, svc_state *s, int32_t id, int64_t b,
     double p0 = fl_binom_p0(eb, &d->bp);
     bool fire = fl_binom_update(eb, &d->bp, n, e, b * w, in_alarm);
     if (al->state == FL_DET_WARMUP) {
-        if (eb->nobs >= d->bp.warmup)
+        if (eb->nobs >= d->bp.warmup && b - s->first_bucket >= d->warm_buckets) {
             al->state = FL_DET_NORMAL;
+            fl_binom_reset(eb);
+        }
         return;
     }
     if (!in_alarm) {
@@ -577,18 +590,37 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
                      floor_sd, b, true, ident, per, s->xhist[3]);
     }
     error_signal(d, s, id, b, has ? sl : NULL);
+    /* latency: a sparse service's buckets are pooled (up to LAT_POOL of
+     * them) until the tail quantiles have enough samples to mean something;
+     * a busy service is judged bucket by bucket */
+    const fl_sketch *lat = NULL;
+    if (has && sl->lat.count >= lat_min_n[FL_SIG_LATENCY_P99] &&
+        s->carry.count == 0) {
+        lat = &sl->lat;
+    } else if (has || s->carry.count) {
+        if (has)
+            fl_sketch_merge(&s->carry, &sl->lat);
+        s->carry_buckets++;
+        if (s->carry.count >= lat_min_n[FL_SIG_LATENCY_P99] ||
+            s->carry_buckets >= LAT_POOL)
+            lat = &s->carry;
+    }
     for (int sig = FL_SIG_LATENCY_P50; sig <= FL_SIG_LATENCY_P99; sig++) {
         float *xs = s->xhist[sig - FL_SIG_LATENCY_P50];
-        if (!has || sl->lat.count < lat_min_n[sig]) {
+        if (!lat || lat->count < lat_min_n[sig]) {
             xs[(uint64_t)b % XHIST] = NAN;
             continue;
         }
-        double q = fl_sketch_quantile(&sl->lat, lat_q[sig]);
+        double q = fl_sketch_quantile(lat, lat_q[sig]);
         if (!(q >= FL_SKETCH_MIN_VALUE))
             q = FL_SKETCH_MIN_VALUE;
         xs[(uint64_t)b % XHIST] = (float)log(q);
         gauss_signal(d, s, id, (fl_signal)sig, &d->gp_lat, log(q), log(1.25),
                      b, false, expo, 1.0, xs);
+    }
+    if (lat == &s->carry) {
+        fl_sketch_reset(&s->carry);
+        s->carry_buckets = 0;
     }
     if (has) {
         sl->idx = INT64_MIN;

@@ -21,6 +21,7 @@
  *              discounted by half the best change at a root service (then
  *              the surge is the trigger and the change the cause).
  *   service    for root services: 0.85 * root * (1 - best change there)
+ *              * (1 - 0.5 * best change at another root service)
  *              * (1 - 0.7 * surge): what is left when no recorded change
  *              or surge explains the anomaly.
  *
@@ -35,6 +36,7 @@
 
 #define SLACK (60 * FL_NS_PER_SEC)          /* onset estimates are coarse */
 #define TAU_ONSET (90.0 * FL_NS_PER_SEC)
+#define ONSET_TIE (30 * FL_NS_PER_SEC)
 #define TAU_CHANGE (15.0 * 60 * FL_NS_PER_SEC)
 #define TAU_CHANGE_LATENT (60.0 * 60 * FL_NS_PER_SEC)
 #define TAU_SURGE (10.0 * 60 * FL_NS_PER_SEC)
@@ -257,7 +259,9 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             uint64_t total = s->err->errors;
             s->propagated = total ? FL_MIN(1.0, (double)best / (double)total) : 0;
         }
-        double dt = (double)(s->onset - t0);
+        /* onsets are estimated to a bucket or two: closer than ONSET_TIE
+         * says nothing about which came first */
+        double dt = (double)FL_MAX(0, s->onset - t0 - ONSET_TIE);
         s->root = exp(-dt / TAU_ONSET) * (0.5 + 0.5 * m) *
                   (1 - 0.8 * s->propagated);
         max_root = FL_MAX(max_root, s->root);
@@ -416,11 +420,17 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         svc_view *s = &v[i];
         if (s->root < 0.5)
             continue;
-        double explained = 0;
-        for (uint32_t k = 0; k < ncs; k++)
-            if (cs[k].c.type == FL_CAUSE_CHANGE && cs[k].c.service == s->service)
+        double explained = 0, elsewhere = 0;
+        for (uint32_t k = 0; k < ncs; k++) {
+            if (cs[k].c.type != FL_CAUSE_CHANGE)
+                continue;
+            if (cs[k].c.service == s->service)
                 explained = FL_MAX(explained, cs[k].c.score);
-        double score = 0.85 * s->root * (1 - explained) * (1 - 0.7 * surge_base);
+            else
+                elsewhere = FL_MAX(elsewhere, cs[k].c.score);
+        }
+        double score = 0.85 * s->root * (1 - explained) * (1 - 0.5 * elsewhere) *
+                       (1 - 0.7 * surge_base);
         const char *svc = fl_rca_service_name(r, s->service);
         if (score < MIN_SCORE)
             continue;
