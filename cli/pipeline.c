@@ -129,6 +129,8 @@ void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
             up = fl_intern_get(p->services, ev->upstream);
         else if (ev->msg.n && fl_event_is_error(ev))
             up = service_in_message(p, ev->msg, svc);
+        if (up >= 0)
+            fl_rca_edge(p->rca, svc, up);
         if (!fl_detect_request(p->det, svc, ev, up, &why))
             drop(p, why);
         else

@@ -18,7 +18,7 @@
  *                  matter: 2 of 3 failing is not an outage).
  *   latency_pXX    log of the bucket's quantile from the sketch, when the
  *                  bucket holds enough requests for that quantile to mean
- *                  something; Gaussian CUSUM with a 25% relative floor;
+ *                  something; Gaussian CUSUM with a 50% relative floor;
  *                  rises only (faster is never an incident).
  *
  * Anomaly lifecycle (an enum, not flags): WARMUP -> NORMAL -> ALARM ->
@@ -38,6 +38,10 @@
 #define XHIST 128    /* per-signal history of latency observations */
 #define ZWIN_MAX 64  /* most buckets in an end window */
 #define SKETCH_ALPHA 0.01
+/* Smallest latency change worth a page: one standard unit of the CUSUM is
+ * at least a 50% rise, so the reference value k = 0.5 ignores rises under
+ * about 22% and a +45% wobble of p99 takes many minutes to accumulate. */
+#define LAT_FLOOR 0.405465 /* ln 1.5 */
 #define MIN_OBS 10   /* fewest observations a baseline is built from */
 #define LAT_POOL 6   /* most buckets pooled for a sparse service's latency */
 
@@ -615,7 +619,7 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
         if (!(q >= FL_SKETCH_MIN_VALUE))
             q = FL_SKETCH_MIN_VALUE;
         xs[(uint64_t)b % XHIST] = (float)log(q);
-        gauss_signal(d, s, id, (fl_signal)sig, &d->gp_lat, log(q), log(1.25),
+        gauss_signal(d, s, id, (fl_signal)sig, &d->gp_lat, log(q), LAT_FLOOR,
                      b, false, expo, 1.0, xs);
     }
     if (lat == &s->carry) {

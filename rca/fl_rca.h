@@ -79,6 +79,13 @@ fl_rca *fl_rca_new(const fl_rca_conf *conf, const fl_intern *services,
                    fl_incident_cb on_close, void *ud);
 void fl_rca_destroy(fl_rca *rca);
 void fl_rca_change(fl_rca *rca, const fl_event *ev, int32_t service);
+/* A call edge seen in the logs: `caller`'s line names `callee` (an
+ * upstream field, or a failing service named in an error message). Kept in
+ * a bounded set (FL_RCA_MAX_EDGES); used to tell where traffic enters and
+ * which way failures propagate. */
+#define FL_RCA_MAX_EDGES 65536
+void fl_rca_edge(fl_rca *rca, int32_t caller, int32_t callee);
+bool fl_rca_calls(const fl_rca *rca, int32_t caller, int32_t callee);
 void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
 /* Event time has reached `watermark`: incidents whose anomalies all ended
  * more than `join` ago are ranked and closed. */

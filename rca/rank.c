@@ -281,23 +281,38 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         ncs++;                                                              \
     } while (0)
 
-    /* ---- traffic surge: where demand rose before the impact */
+    /* ---- traffic surge: where demand rose before the impact. Demand
+     * spreads down the call graph within a bucket, so onsets tie; the
+     * entry is the surging service that no other surging service calls
+     * (edges from the logs), then the earliest, then the largest rise. */
     const fl_anomaly *surge = NULL;
     double surge_base = 0;
+    uint32_t nsurging = 0;
     for (uint32_t i = 0; i < inc->nanoms; i++) {
         const fl_anomaly *a = &inc->anoms[i];
-        if (fl_anomaly_is_impact(a) || a->onset > t0 + 2 * SLACK)
+        if (fl_anomaly_is_impact(a) || a->signal != FL_SIG_REQUEST_RATE ||
+            a->onset > t0 + 2 * SLACK)
+            continue;
+        nsurging++;
+        bool called = false;
+        for (uint32_t k = 0; k < inc->nanoms && !called; k++) {
+            const fl_anomaly *o = &inc->anoms[k];
+            called = o != a && o->signal == FL_SIG_REQUEST_RATE &&
+                     o->dir == FL_DIR_UP && o->service != a->service &&
+                     fl_rca_calls(r, o->service, a->service);
+        }
+        if (called)
             continue;
         double ratio = a->baseline > 0 ? a->peak / a->baseline : 1;
         double size = FL_MIN(1.0, FL_MAX(0.0, (ratio - 1) / 2));
         double dt = (double)FL_MAX(0, t0 - a->onset);
         double base = exp(-dt / TAU_SURGE) * (0.3 + 0.7 * size);
-        if (!surge || a->onset < surge->onset ||
-            (a->onset == surge->onset && base > surge_base)) {
-            if (!surge || base >= surge_base * 0.5) {
-                surge = a;
-                surge_base = base;
-            }
+        bool better = !surge || a->onset < surge->onset - ONSET_TIE ||
+                      (a->onset <= surge->onset + ONSET_TIE &&
+                       a->peak - a->baseline > surge->peak - surge->baseline);
+        if (better) {
+            surge = a;
+            surge_base = base;
         }
     }
 
@@ -394,6 +409,10 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             fl_time_hms(surge->onset, hms, sizeof hms);
             add_evidence(c, "%s at %s: %s", fl_rca_service_name(r, surge->service),
                          hms, what);
+            if (nsurging > 1)
+                add_evidence(c, "%u services saw the surge; %s is where it "
+                                "enters (no other surging service calls it)",
+                             nsurging, fl_rca_service_name(r, surge->service));
             if (surge->onset <= t0)
                 add_evidence(c, "the surge began %s before the first failure",
                              fl_duration_human(t0 - surge->onset, dur, sizeof dur));

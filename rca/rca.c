@@ -23,14 +23,15 @@ void fl_rca_conf_default(fl_rca_conf *c)
     c->max_causes = 5;
 }
 
-/* Errors and latency rising are impact; so is traffic that halves (clients
- * cannot reach the service). A surge, or a milder dip, is context: it can
- * explain an incident but does not make one. */
+/* Errors and latency rising are impact; so is traffic that mostly
+ * vanishes (to a third or less: clients cannot reach the service). A surge,
+ * or a milder dip (traffic wanders by half over minutes in quiet services),
+ * is context: it can explain an incident but does not make one. */
 bool fl_anomaly_is_impact(const fl_anomaly *a)
 {
     if (a->signal != FL_SIG_REQUEST_RATE)
         return true;
-    return a->dir == FL_DIR_DOWN && a->peak <= 0.5 * a->baseline;
+    return a->dir == FL_DIR_DOWN && a->peak <= a->baseline / 3;
 }
 
 fl_rca *fl_rca_new(const fl_rca_conf *conf, const fl_intern *names,
@@ -79,6 +80,7 @@ void fl_rca_destroy(fl_rca *r)
     }
     free(r->incs);
     free(r->pending);
+    free(r->edges);
     free(r);
 }
 
@@ -124,6 +126,61 @@ void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
         if (r->incs[k]->state == FL_INCIDENT_OPEN &&
             c->ts <= r->incs[k]->start + r->conf.join)
             fl_rank_incident(r, r->incs[k]);
+}
+
+static uint64_t edge_key(int32_t caller, int32_t callee)
+{
+    /* +1 so that 0 marks an empty slot */
+    return (((uint64_t)(uint32_t)caller << 32) | (uint32_t)callee) + 1;
+}
+
+static bool edge_find(const fl_rca *r, uint64_t key, uint32_t *slot)
+{
+    uint32_t mask = r->edges_cap - 1;
+    uint32_t i = (uint32_t)fl_hash64(&key, sizeof key, 0) & mask;
+    while (r->edges[i]) {
+        if (r->edges[i] == key) {
+            *slot = i;
+            return true;
+        }
+        i = (i + 1) & mask;
+    }
+    *slot = i;
+    return false;
+}
+
+void fl_rca_edge(fl_rca *r, int32_t caller, int32_t callee)
+{
+    if (caller < 0 || callee < 0 || caller == callee)
+        return;
+    uint64_t key = edge_key(caller, callee);
+    uint32_t slot;
+    if (r->edges_cap && edge_find(r, key, &slot))
+        return;
+    if (r->nedges >= FL_RCA_MAX_EDGES)
+        return;
+    if ((r->nedges + 1) * 2 > r->edges_cap) {
+        uint32_t cap = r->edges_cap ? r->edges_cap * 2 : 64;
+        uint64_t *old = r->edges;
+        uint32_t oldcap = r->edges_cap;
+        r->edges = fl_calloc(cap, sizeof *r->edges);
+        r->edges_cap = cap;
+        for (uint32_t i = 0; i < oldcap; i++)
+            if (old[i]) {
+                edge_find(r, old[i], &slot);
+                r->edges[slot] = old[i];
+            }
+        free(old);
+    }
+    edge_find(r, key, &slot);
+    r->edges[slot] = key;
+    r->nedges++;
+}
+
+bool fl_rca_calls(const fl_rca *r, int32_t caller, int32_t callee)
+{
+    uint32_t slot;
+    return r->edges_cap && edge_find(r, edge_key(caller, callee), &slot);
 }
 
 uint32_t fl_rca_changes_between(const fl_rca *r, fl_time from, fl_time to,

@@ -12,6 +12,8 @@ struct fl_rca {
     uint32_t nchanges, changes_cap;
     fl_incident **incs; /* in opening order */
     uint32_t nincs, incs_cap;
+    uint64_t *edges; /* open-addressing set of caller << 32 | callee, +1 */
+    uint32_t nedges, edges_cap;
     fl_anomaly *pending; /* surges not (yet) part of an incident */
     uint32_t npending, pending_cap;
 };

@@ -18,11 +18,12 @@ postgres:5432").  Saturation is modelled per service as utilisation
 rho = rho0 * load / capacity: latency climbs past rho 0.7, requests are shed
 past rho 0.95.
 
-Each service writes its own log dialect (simple keys, ECS nested, ECS
-flattened, epoch-millisecond timestamps, RFC 3339 with +02:00, level-only
-database logs), lines are written by several workers (up to 2 s out of
-order), and ~0.1% of lines are malformed (truncated JSON, binary junk,
-invalid UTF-8).
+A line of a service that called another names it (`upstream`, or ECS
+`service.target.name`).  Each service writes its own log dialect (simple
+keys, ECS nested, ECS flattened, epoch-millisecond timestamps, RFC 3339
+with +02:00, level-only database logs), lines are written by several
+workers (up to 2 s out of order), and ~0.1% of lines are malformed
+(truncated JSON, binary junk, invalid UTF-8).
 
 Output files in --out DIR:
     logs-a.jsonl   edge services: frontend, api, admin
@@ -617,7 +618,7 @@ class Scenario:
         rnd = rng.random
         lognorm = rng.lognormvariate
         state = self.state
-        recs = []     # (t_end, svc, status, lat_ms, msg, method, path, trace)
+        recs = []     # (t_end, svc, status, lat_ms, msg, method, path, trace, upstream)
         out = recs.append
 
         def hop(n, t_start, trace):
@@ -637,13 +638,15 @@ class Scenario:
                 own_msg = msgs[int(rnd() * len(msgs))]
                 own *= 0.3 + 0.7 * rnd()
             t = t_start + own * 0.0004          # 40% of own work before calling out
-            failed = None
+            failed = called = None
             for prob, child in children:
                 if prob < 1.0 and rnd() >= prob:
                     continue
                 if own_msg is not None and rnd() < 0.5:
                     break
                 d, cfail = hop(child, t, trace)
+                if called is None:
+                    called = child[0]
                 to = TIMEOUT_MS[svc]
                 if d > to:
                     d, cfail = to, "timeout"
@@ -674,6 +677,7 @@ class Scenario:
                     status = 502 if rnd() < 0.5 else 503
                     msg = "upstream %s returned %d" % (callee, how)
                 fail = status
+                called = callee
             else:
                 fail = None
                 status = 200 if method != "POST" else 201
@@ -682,7 +686,7 @@ class Scenario:
                     status = 404 if method == "GET" else 400
                 elif svc == "api" and rnd() < 0.004:
                     status = 429
-            out((t_end, svc, status, dur, msg, method, path, trace))
+            out((t_end, svc, status, dur, msg, method, path, trace, called))
             return dur, fail
 
         # entry traffic
@@ -729,7 +733,7 @@ class Scenario:
                 e = esc_cache[m] = json.dumps(m, ensure_ascii=False)[1:-1]
             return e
 
-        for (te, svc, status, dur, msg, method, path, trace) in recs:
+        for (te, svc, status, dur, msg, method, path, trace, called) in recs:
             if te >= T1:
                 continue
             if msg is not None:
@@ -741,11 +745,7 @@ class Scenario:
             tr = "%016x" % trace
             if fmt in ("simple", "simple_offset", "simple_timestamp", "epoch_ms"):
                 m = msg if msg is not None else "%s %s %d" % (method, path, status)
-                up = ""
-                if msg is not None and msg.startswith("upstream "):
-                    up = ',"upstream":"%s"' % msg.split(" ", 2)[1]
-                elif msg is not None and "postgres:5432" in msg:
-                    up = ',"upstream":"postgres"'
+                up = ',"upstream":"%s"' % called if called else ""
                 if fmt == "simple":
                     line = '{"ts":"%s","service":"%s","level":"%s","status":%d,"latency_ms":%.1f,"msg":"%s"%s,"trace_id":"%s"}' % (
                         ts_z(ms), svc, lvl, status, dur, m, up, tr)
@@ -761,17 +761,19 @@ class Scenario:
             elif fmt == "ecs_nested":
                 m = msg if msg is not None else "%s %s %d" % (method, path, status)
                 ver = self.version_at(svc, te, rnd_u(trace))
-                line = ('{"@timestamp":"%s","service":{"name":"%s","version":"%s"},"log":{"level":"%s"},'
+                tgt = ',"target":{"name":"%s"}' % called if called else ""
+                line = ('{"@timestamp":"%s","service":{"name":"%s","version":"%s"%s},"log":{"level":"%s"},'
                         '"http":{"request":{"method":"%s"},"response":{"status_code":%d}},"url":{"path":"%s"},'
                         '"event":{"duration":%d},"trace":{"id":"%s"},"message":"%s"}') % (
-                    ts_z(ms), svc, ver, lvl, method, status, path, int(dur * 1000.0) * 1000, tr, m)
+                    ts_z(ms), svc, ver, tgt, lvl, method, status, path, int(dur * 1000.0) * 1000, tr, m)
             elif fmt == "ecs_flat":
                 m = msg if msg is not None else "%s %s %d" % (method, path, status)
                 ver = self.version_at(svc, te, rnd_u(trace))
-                line = ('{"@timestamp":"%s","service.name":"%s","service.version":"%s","log.level":"%s",'
+                tgt = ',"service.target.name":"%s"' % called if called else ""
+                line = ('{"@timestamp":"%s","service.name":"%s","service.version":"%s"%s,"log.level":"%s",'
                         '"http.request.method":"%s","http.response.status_code":%d,"url.path":"%s",'
                         '"event.duration":%d,"trace.id":"%s","message":"%s"}') % (
-                    ts_z(ms), svc, ver, lvl, method, status, path, int(dur * 1000.0) * 1000, tr, m)
+                    ts_z(ms), svc, ver, tgt, lvl, method, status, path, int(dur * 1000.0) * 1000, tr, m)
             elif fmt == "db":
                 if status >= 500:
                     line = '{"ts":"%s","service":"postgres","level":"error","latency_ms":%.2f,"msg":"%s","db":"shop"}' % (
