@@ -1,0 +1,174 @@
+/*
+ * fuzz_json.c - the JSON line decoder on arbitrary bytes.
+ *
+ * The input is one line. It goes to the JSON decoder on its own
+ * (fl_json_decode), through fl_decode_line with the auto and raw decoders,
+ * and the results are cross-checked. Every string of a decoded event is
+ * read byte by byte so ASan sees a string that points outside the line or
+ * the decoder's scratch space. What the decoder promises about an event it
+ * accepts is checked too; a broken promise aborts.
+ */
+#include "../../ingest/fl_ingest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static volatile uint64_t sink;
+
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "fuzz_json: check failed: %s (%s:%d)\n", #cond,   \
+                    __FILE__, __LINE__);                                      \
+            abort();                                                          \
+        }                                                                     \
+    } while (0)
+
+/* Reads every byte; decoded strings are valid UTF-8 without NUL bytes
+ * (raw NULs are a syntax error, \u0000 becomes U+FFFD). */
+static uint64_t touch(fl_str s, bool json)
+{
+    if (s.n == 0)
+        return 0;
+    CHECK(s.p != NULL);
+    uint64_t h = fl_hash64(s.p, s.n, s.n);
+    if (json) {
+        CHECK(memchr(s.p, '\0', s.n) == NULL);
+        CHECK(fl_utf8_valid(s.p, s.n));
+    }
+    return h;
+}
+
+static uint64_t touch_event(const fl_event *ev, bool json)
+{
+    uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->kind;
+    h ^= touch(ev->service, json);
+    h ^= touch(ev->msg, json) * 3;
+    h ^= touch(ev->upstream, json) * 5;
+    h ^= touch(ev->version, json) * 7;
+    h ^= touch(ev->change_id, json) * 11;
+    h ^= touch(ev->author, json) * 13;
+    h ^= touch(ev->metric, json) * 17;
+    return h;
+}
+
+/* What fl_json_decode guarantees about an event it accepts. */
+static void check_json_event(const fl_event *ev)
+{
+    CHECK(fl_time_in_range(ev->ts));
+    CHECK(ev->service.n >= 1 && ev->service.n <= 256);
+    for (size_t i = 0; i < ev->service.n; i++) {
+        unsigned char c = (unsigned char)ev->service.p[i];
+        CHECK(c >= 0x20 && c != 0x7f);
+    }
+    CHECK(ev->kind == FL_EV_REQUEST || ev->kind == FL_EV_CHANGE);
+    if (ev->kind == FL_EV_REQUEST) {
+        CHECK(ev->status == 0 || (ev->status >= 100 && ev->status <= 599));
+        CHECK(isnan(ev->latency_ms) ||
+              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3));
+        CHECK(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL);
+    } else {
+        CHECK(ev->change_kind >= FL_CHANGE_DEPLOY &&
+              ev->change_kind <= FL_CHANGE_FLAG);
+        CHECK(fl_change_kind_name(ev->change_kind) != NULL);
+    }
+}
+
+static bool str_same(fl_str a, fl_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static bool same_event(const fl_event *a, const fl_event *b)
+{
+    if (a->kind != b->kind || a->ts != b->ts || a->status != b->status ||
+        a->level != b->level || a->change_kind != b->change_kind)
+        return false;
+    if (!(a->latency_ms == b->latency_ms ||
+          (isnan(a->latency_ms) && isnan(b->latency_ms))))
+        return false;
+    return str_same(a->service, b->service) && str_same(a->msg, b->msg) &&
+           str_same(a->upstream, b->upstream) &&
+           str_same(a->version, b->version) &&
+           str_same(a->change_id, b->change_id) &&
+           str_same(a->author, b->author) && str_same(a->metric, b->metric);
+}
+
+static fl_decoder *dec_json, *dec_auto, *dec_raw;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!dec_json) {
+        /* kept across inputs, as a source's decoder is kept across lines:
+         * the scratch buffer is reused and must not leak stale state */
+        dec_json = fl_decoder_new(FL_FORMAT_JSON);
+        dec_auto = fl_decoder_new(FL_FORMAT_AUTO);
+        dec_raw = fl_decoder_new(FL_FORMAT_RAW);
+    }
+    /* decoders need the line NUL-terminated at p[n]; an exact-size copy
+     * keeps ASan's redzone right after the terminator */
+    char *buf = malloc(size + 1);
+    if (!buf)
+        return 0;
+    if (size)
+        memcpy(buf, data, size);
+    buf[size] = '\0';
+    fl_str line = {buf, size};
+
+    fl_event ev_json, ev_auto, ev_raw;
+    fl_bad_reason why_json = FL_BAD__COUNT, why_auto = FL_BAD__COUNT;
+    bool ok_json = fl_json_decode(dec_json, line, &ev_json, &why_json);
+    if (ok_json) {
+        check_json_event(&ev_json);
+        sink ^= touch_event(&ev_json, true);
+    } else {
+        CHECK((unsigned)why_json < FL_BAD__COUNT);
+        CHECK(strcmp(fl_bad_reason_name(why_json), "unknown") != 0);
+    }
+
+    bool ok_auto =
+        fl_decode_line(dec_auto, line, fl_str_c("fuzz"), &ev_auto, &why_auto);
+    if (ok_auto)
+        sink ^= touch_event(&ev_auto, true);
+    else
+        CHECK((unsigned)why_auto < FL_BAD__COUNT);
+
+    /* auto hands a line whose first non-blank byte is '{' to the JSON
+     * decoder and rejects everything else as an unknown format */
+    size_t i = 0;
+    while (i < size && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    if (i < size && buf[i] == '{') {
+        CHECK(ok_auto == ok_json);
+        if (ok_json)
+            CHECK(same_event(&ev_json, &ev_auto));
+        else
+            CHECK(why_auto == why_json);
+    } else {
+        CHECK(!ok_auto && why_auto == FL_BAD_UNKNOWN_FORMAT);
+    }
+
+    /* raw: any valid UTF-8 line is a bare message of the fallback service */
+    fl_bad_reason why_raw = FL_BAD__COUNT;
+    bool ok_raw =
+        fl_decode_line(dec_raw, line, fl_str_c("fuzz"), &ev_raw, &why_raw);
+    CHECK(ok_raw == fl_utf8_valid(buf, size));
+    if (ok_raw) {
+        CHECK(ev_raw.msg.p == buf && ev_raw.msg.n == size);
+        sink ^= touch_event(&ev_raw, false);
+    } else {
+        CHECK(why_raw == FL_BAD_UTF8);
+    }
+
+    /* the accepted event's strings must stay readable until the next call
+     * on the same decoder, even after other decoders ran */
+    if (ok_json)
+        sink ^= touch_event(&ev_json, true);
+
+    free(buf);
+    return 0;
+}

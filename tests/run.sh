@@ -1,0 +1,90 @@
+#!/bin/sh
+# run.sh - the whole test suite, as `make test` runs it (after building the
+# release and the ASan+UBSan binaries). Each suite prints its own closing
+# count; this script adds them up and ends with one "N passed, N failed".
+#
+#   unit       C unit tests (tests/unit), release and sanitizer builds
+#   cli        the command line against CONTRACT.md (tests/cli/run.sh)
+#   fuzz       the saved fuzz corpus replayed under ASan+UBSan
+#   e2e        committed fixtures: the expected top cause for every kind,
+#              no incident in quiet hours (sanitizer build)
+#   scenarios  fresh seeds of the scenario generator (release build):
+#              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour
+#   determinism  the result document is byte-identical across runs
+set -u
+cd "$(dirname "$0")/.."
+REL=./build/rel/faultline
+ASAN=./build/asan/faultline
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+passed=0
+failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# suite NAME COMMAND...: runs a suite that ends with "N passed, N failed"
+suite() {
+    name=$1
+    shift
+    echo "== $name"
+    "$@" >"$log/$name.out" 2>&1
+    rc=$?
+    tail -n 30 "$log/$name.out" | grep -E "^(not ok|FAIL|fail)" | head -20
+    line=$(grep -E "^[0-9]+ passed, [0-9]+ failed" "$log/$name.out" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed 's/ passed.*//')
+        f=$(echo "$line" | sed 's/.* passed, \([0-9]*\) failed.*/\1/')
+        passed=$((passed + p))
+        failed=$((failed + f))
+        echo "   $line"
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            failed=$((failed + 1))
+            echo "   but exited $rc"
+            tail -n 20 "$log/$name.out"
+        fi
+    else
+        # a single check: pass or fail by exit status
+        if [ "$rc" -eq 0 ]; then
+            passed=$((passed + 1))
+            echo "   ok"
+        else
+            failed=$((failed + 1))
+            echo "   FAILED (exit $rc)"
+            tail -n 40 "$log/$name.out"
+        fi
+    fi
+}
+
+suite unit-release ./build/rel/unit_tests
+suite unit-asan ./build/asan/unit_tests
+if [ -x tests/cli/run.sh ] || [ -f tests/cli/run.sh ]; then
+    suite cli-release sh tests/cli/run.sh "$REL"
+    suite cli-asan sh tests/cli/run.sh "$ASAN"
+fi
+for f in build/asan/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    t=$(basename "$f")
+    [ -d "tests/fuzz/corpus/$t" ] || continue
+    suite "fuzz-$t" "$f" "tests/fuzz/corpus/$t"
+done
+suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
+    --fixtures fixtures --min-top1 1.0 --min-top3 1.0 --max-fp-per-hour 0
+suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
+    --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05
+
+determinism() {
+    k=fixtures/surge_breaks_update
+    "$REL" replay --json --deploys $k/deploys.jsonl $k/logs-a.jsonl.zst \
+        $k/logs-b.jsonl.zst >"$log/d1.json" &&
+        "$REL" replay --json --deploys $k/deploys.jsonl $k/logs-a.jsonl.zst \
+            $k/logs-b.jsonl.zst >"$log/d2.json" &&
+        "$ASAN" replay --json --deploys $k/deploys.jsonl $k/logs-a.jsonl.zst \
+            $k/logs-b.jsonl.zst >"$log/d3.json" &&
+        cmp "$log/d1.json" "$log/d2.json" && cmp "$log/d1.json" "$log/d3.json"
+}
+suite determinism determinism
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
