@@ -235,18 +235,25 @@ int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
     uint32_t n;
     const fl_incident **v = sorted_incidents(p, &n);
     int written = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        char path[4200];
-        fl_buf b = {0};
-        fl_incident_markdown(&b, p->rca, v[i]);
-        snprintf(path, sizeof path, "%s/%s.md", dir, v[i]->id);
-        fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
-        fl_buf_free(&b);
-        if (e != FL_OK) {
-            free(v);
-            return -1;
+    for (uint32_t i = 0; i < n && written >= 0; i++) {
+        for (int html = 0; html < 2; html++) {
+            char path[4200];
+            fl_buf b = {0};
+            if (html)
+                fl_incident_html(&b, p->rca, v[i]);
+            else
+                fl_incident_markdown(&b, p->rca, v[i]);
+            snprintf(path, sizeof path, "%s/%s.%s", dir, v[i]->id,
+                     html ? "html" : "md");
+            fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
+            fl_buf_free(&b);
+            if (e != FL_OK) {
+                written = -1;
+                break;
+            }
         }
-        written++;
+        if (written >= 0)
+            written++;
     }
     free(v);
     return written;

@@ -142,21 +142,54 @@ void fl_buf_md_text(fl_buf *b, const char *s, size_t n)
             continue;
         }
         switch (c) {
+        /* raw HTML is live in Markdown: none of it may pass */
         case '<': fl_buf_puts(b, "&lt;"); break;
         case '>': fl_buf_puts(b, "&gt;"); break;
         case '&': fl_buf_puts(b, "&amp;"); break;
-        case '"': fl_buf_puts(b, "&quot;"); break;
-        case '\'': fl_buf_puts(b, "&#39;"); break;
         /* Markdown-active characters: escaped so a log line cannot open a
-         * link, an image, emphasis or a code span in the report */
-        case '[': case ']': case '(': case ')': case '*': case '_': case '`':
-        case '|': case '\\': case '#': case '!': case '~':
+         * link or image (no '[' survives), emphasis, a code span, or a
+         * table cell */
+        case '[': case ']': case '*': case '_': case '`': case '|':
+        case '\\': case '~':
             fl_buf_putc(b, '\\');
             fl_buf_putc(b, (char)c);
             break;
         default:
             if (c < 0x20 || c == 0x7f)
                 fl_buf_printf(b, "\\x%02x", c);
+            else
+                fl_buf_putc(b, (char)c);
+        }
+        i++;
+    }
+}
+
+void fl_buf_html_text(fl_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c >= 0x80) {
+            size_t k = fl_utf8_seq_len(p + i, n - i);
+            if (k == 0) {
+                fl_buf_puts(b, "&#xfffd;");
+                i++;
+            } else {
+                fl_buf_put(b, p + i, k);
+                i += k;
+            }
+            continue;
+        }
+        switch (c) {
+        case '<': fl_buf_puts(b, "&lt;"); break;
+        case '>': fl_buf_puts(b, "&gt;"); break;
+        case '&': fl_buf_puts(b, "&amp;"); break;
+        case '"': fl_buf_puts(b, "&quot;"); break;
+        case '\'': fl_buf_puts(b, "&#39;"); break;
+        default:
+            if ((c < 0x20 && c != '\t') || c == 0x7f)
+                fl_buf_puts(b, "&#xfffd;");
             else
                 fl_buf_putc(b, (char)c);
         }

@@ -145,6 +145,9 @@ void fl_buf_json_num(fl_buf *b, double v);
 /* Text with HTML/Markdown-significant characters and control characters
  * escaped, invalid UTF-8 replaced; for reports. */
 void fl_buf_md_text(fl_buf *b, const char *p, size_t n);
+/* Text for HTML element content or a quoted attribute: & < > " ' escaped,
+ * control characters dropped to U+FFFD, invalid UTF-8 replaced. */
+void fl_buf_html_text(fl_buf *b, const char *p, size_t n);
 /* Writes the buffer to path atomically (temp file, fsync, rename). */
 fl_err fl_buf_write_file(const fl_buf *b, const char *path, char *errstr,
                          size_t errlen);

@@ -104,6 +104,9 @@ void fl_cause_ref(const fl_cause *c, char *buf, size_t n);
  * incident; every string that came from a log is escaped. */
 void fl_incident_json(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
 void fl_incident_markdown(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
+/* The same report as one self-contained HTML page: no scripts, no network,
+ * a Content-Security-Policy that forbids both. */
+void fl_incident_html(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
 const char *fl_rca_service_name(const fl_rca *rca, int32_t id);
 /* Changes within [from, to], for timelines. */
 uint32_t fl_rca_changes_between(const fl_rca *rca, fl_time from, fl_time to,

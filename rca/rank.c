@@ -368,7 +368,8 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
                          what);
             if (s->root >= 0.999 && nv > 1)
                 add_evidence(c, "%s is where the incident began: earliest and "
-                                "strongest of %u affected services", svc, nv);
+                                "strongest of the %u services whose errors or "
+                                "latency rose", svc, nv);
             else if (s->root < 0.5)
                 add_evidence(c, "but %s looks downstream of the trouble "
                                 "(root likelihood %.2f)", svc, s->root);
@@ -463,8 +464,8 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         fl_time_hms(s->onset, hms, sizeof hms);
         add_evidence(c, "%s's %s from %s", svc, what, hms);
         if (nv > 1 && s->root >= 0.999)
-            add_evidence(c, "%s's anomaly began first and is the strongest of %u "
-                            "affected services", svc, nv);
+            add_evidence(c, "%s's anomaly began first and is the strongest of the "
+                            "%u services whose errors or latency rose", svc, nv);
         /* who suffers because of it */
         for (uint32_t k = 0; k < nv; k++) {
             if (v[k].blamed == s->service && v[k].err) {

@@ -505,6 +505,9 @@ class Scenario:
         end = self._set_surge(s0)
         self._fault(s0, end, tb, [limited, "api", ENTRY])
         self.forbid.append((tb - 600.0, end, set([other])))
+        # a change of the saturating service, even long before, would make
+        # this indistinguishable from surge_breaks_update
+        self.forbid.append((self.T0, end, set([limited])))
         self._expect("traffic_surge", ENTRY, None, [("service", limited)])
         self._detail(limited_service=limited, limited_rho0=0.30, benign_deploy_service=other,
                      benign_version=c["version"], benign_change_id=c["change_id"])
@@ -522,6 +525,7 @@ class Scenario:
                                                t1=onset + dur, ramp_down=60.0, msgs=DB_FAIL_MSGS))
         self._fault(onset, onset + dur + 60.0, onset, ["postgres", "cart", "payments", "admin"])
         self.forbid.append((tb - 600.0, onset + dur + 60.0, set([caller])))
+        self.forbid.append((self.T0, onset + dur + 60.0, set(["postgres"])))  # no change explains it
         self._expect("service", "postgres", None)
         self._detail(benign_deploy_service=caller, benign_version=c["version"],
                      benign_change_id=c["change_id"], error_rate=round(err, 3),

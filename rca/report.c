@@ -1,0 +1,579 @@
+/*
+ * report.c - the postmortem report. It is built once as a small document
+ * model (headings, paragraphs of plain and strong text, tables, lists) and
+ * rendered twice: Markdown and one self-contained HTML page. Text in the
+ * model is raw; each renderer escapes every piece of it for its own
+ * syntax, so a service called "<script>" or "[x](javascript:...)" is shown,
+ * never obeyed. The HTML carries a Content-Security-Policy that forbids
+ * scripts and any network access.
+ */
+#include "rca_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- the model */
+
+typedef enum { BL_H1, BL_H2, BL_PARA, BL_TABLE, BL_LIST, BL_OLIST } bl_kind;
+
+typedef struct {
+    bool strong;
+    char *text;
+} span;
+
+typedef struct {
+    span *v;
+    uint32_t n;
+} spans;
+
+typedef struct {
+    spans head;
+    char **sub;
+    uint32_t nsub;
+} item;
+
+typedef struct {
+    bl_kind kind;
+    spans text;     /* headings, paragraphs */
+    char **cells;   /* tables: ncols * nrows, row 0 is the header */
+    uint32_t ncols, nrows;
+    item *items;    /* lists */
+    uint32_t nitems;
+} block;
+
+typedef struct {
+    block *v;
+    uint32_t n;
+} doc;
+
+static char *vfmt(const char *f, va_list ap)
+{
+    char tmp[1024];
+    vsnprintf(tmp, sizeof tmp, f, ap);
+    return fl_strndup(tmp, strlen(tmp));
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s = vfmt(f, ap);
+    va_end(ap);
+    return s;
+}
+
+static block *add_block(doc *d, bl_kind k)
+{
+    d->v = fl_realloc(d->v, (d->n + 1) * sizeof *d->v);
+    block *b = &d->v[d->n++];
+    memset(b, 0, sizeof *b);
+    b->kind = k;
+    return b;
+}
+
+static void spans_add(spans *s, bool strong, char *text)
+{
+    s->v = fl_realloc(s->v, (s->n + 1) * sizeof *s->v);
+    s->v[s->n].strong = strong;
+    s->v[s->n].text = text;
+    s->n++;
+}
+
+static void heading(doc *d, bl_kind k, char *text)
+{
+    spans_add(&add_block(d, k)->text, false, text);
+}
+
+static block *table(doc *d, uint32_t ncols)
+{
+    block *b = add_block(d, BL_TABLE);
+    b->ncols = ncols;
+    return b;
+}
+
+static void row(block *t, ...)
+{
+    va_list ap;
+    va_start(ap, t);
+    t->cells = fl_realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof *t->cells);
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        char *c = va_arg(ap, char *);
+        t->cells[t->nrows * t->ncols + i] = c ? c : fl_strndup("", 0);
+    }
+    t->nrows++;
+    va_end(ap);
+}
+
+static item *list_item(block *l)
+{
+    l->items = fl_realloc(l->items, (l->nitems + 1) * sizeof *l->items);
+    item *it = &l->items[l->nitems++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+static void item_sub(item *it, char *text)
+{
+    it->sub = fl_realloc(it->sub, (it->nsub + 1) * sizeof *it->sub);
+    it->sub[it->nsub++] = text;
+}
+
+static void spans_free(spans *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        free(s->v[i].text);
+    free(s->v);
+}
+
+static void doc_free(doc *d)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        block *b = &d->v[i];
+        spans_free(&b->text);
+        for (uint32_t k = 0; k < b->ncols * b->nrows; k++)
+            free(b->cells[k]);
+        free(b->cells);
+        for (uint32_t k = 0; k < b->nitems; k++) {
+            spans_free(&b->items[k].head);
+            for (uint32_t j = 0; j < b->items[k].nsub; j++)
+                free(b->items[k].sub[j]);
+            free(b->items[k].sub);
+        }
+        free(b->items);
+    }
+    free(d->v);
+}
+
+/* ------------------------------------------------------------- content */
+
+static const char *signal_label(fl_signal s)
+{
+    switch (s) {
+    case FL_SIG_ERROR_RATE: return "error rate";
+    case FL_SIG_LATENCY_P50: return "p50 latency";
+    case FL_SIG_LATENCY_P95: return "p95 latency";
+    case FL_SIG_LATENCY_P99: return "p99 latency";
+    case FL_SIG_REQUEST_RATE: return "request rate";
+    default: return "signal";
+    }
+}
+
+static char *value_text(fl_signal s, double v)
+{
+    if (!isfinite(v))
+        return fmt("n/a");
+    switch (s) {
+    case FL_SIG_ERROR_RATE: return fmt("%.2f%%", v * 100);
+    case FL_SIG_REQUEST_RATE: return fmt("%.1f/s", v);
+    default: return fmt("%.1f ms", v);
+    }
+}
+
+static char *hms(fl_time t)
+{
+    char b[16];
+    fl_time_hms(t, b, sizeof b);
+    return fl_strndup(b, strlen(b));
+}
+
+typedef struct {
+    fl_time t;
+    int order;
+    char *text;
+} tl_row;
+
+static int tl_cmp(const void *x, const void *y)
+{
+    const tl_row *a = x, *b = y;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->order - b->order;
+}
+
+/* "a, b, c" -> "a, b and c" for a list of n names. (A name that itself
+ * contains ", " only reads oddly; nothing breaks.) */
+static void and_last(fl_buf *b, uint32_t n)
+{
+    if (n < 2)
+        return;
+    for (size_t i = b->n; i-- > 1;)
+        if (b->p[i - 1] == ',' && b->p[i] == ' ') {
+            fl_buf t = {0};
+            fl_buf_put(&t, b->p, i - 1);
+            fl_buf_puts(&t, " and");
+            fl_buf_put(&t, b->p + i, b->n - i);
+            fl_buf_free(b);
+            *b = t;
+            return;
+        }
+}
+
+static void build(doc *d, const fl_rca *r, const fl_incident *inc)
+{
+    char dur[32], ts[40], ref[256];
+    const fl_cause *top = inc->ncauses ? &inc->causes[0] : NULL;
+    const char *first_svc =
+        inc->nservices ? fl_rca_service_name(r, inc->services[0]) : "?";
+    /* degraded services (errors, latency, vanished traffic) apart from
+     * those that only saw more traffic */
+    fl_buf bad = {0}, busy = {0};
+    uint32_t nbad = 0, nbusy = 0;
+    const char *first_bad = first_svc;
+    for (uint32_t i = 0; i < inc->nservices; i++) {
+        bool impact = false;
+        for (uint32_t k = 0; k < inc->nanoms && !impact; k++)
+            impact = inc->anoms[k].service == inc->services[i] &&
+                     fl_anomaly_is_impact(&inc->anoms[k]);
+        fl_buf *list = impact ? &bad : &busy;
+        uint32_t *cnt = impact ? &nbad : &nbusy;
+        if (impact && !nbad)
+            first_bad = fl_rca_service_name(r, inc->services[i]);
+        fl_buf_printf(list, "%s%s", *cnt ? ", " : "",
+                      fl_rca_service_name(r, inc->services[i]));
+        (*cnt)++;
+    }
+    and_last(&bad, nbad);
+    and_last(&busy, nbusy);
+    if (nbad > 1)
+        heading(d, BL_H1, fmt("Incident %s: %s and %u more service%s degraded",
+                              inc->id, first_bad, nbad - 1, nbad > 2 ? "s" : ""));
+    else
+        heading(d, BL_H1, fmt("Incident %s: %s degraded", inc->id, first_bad));
+
+    /* ---- summary: status-page ready */
+    heading(d, BL_H2, fmt("Summary"));
+    block *p = add_block(d, BL_PARA);
+    fl_time_format(inc->start, ts, sizeof ts);
+    if (inc->end != FL_TIME_NONE) {
+        char te[40];
+        fl_time_format(inc->end, te, sizeof te);
+        spans_add(&p->text, false,
+                  fmt("From %s to %s (%s) ", ts, te,
+                      fl_duration_human(inc->end - inc->start, dur, sizeof dur)));
+    } else {
+        spans_add(&p->text, false,
+                  fmt("From %s, still ongoing at the end of the data, ", ts));
+    }
+    spans_add(&p->text, false,
+              fmt("%s %s degraded%s%s%s. ", bad.p ? bad.p : "",
+                  nbad > 1 ? "were" : "was", nbusy ? " (traffic rose at " : "",
+                  nbusy ? busy.p : "", nbusy ? ")" : ""));
+    fl_buf_free(&bad);
+    fl_buf_free(&busy);
+    if (top) {
+        fl_cause_ref(top, ref, sizeof ref);
+        spans_add(&p->text, false, fmt("Most likely cause: "));
+        spans_add(&p->text, true,
+                  fmt("%s%s%s of %s", fl_cause_kind(top), ref[0] ? " " : "", ref,
+                      fl_rca_service_name(r, top->service)));
+        spans_add(&p->text, false, fmt(" (score %.2f). ", top->score));
+    } else {
+        spans_add(&p->text, false, fmt("No cause could be ranked. "));
+    }
+    spans_add(&p->text, false,
+              fmt("Detected %s after onset.",
+                  fl_duration_human(inc->detected - inc->start, dur, sizeof dur)));
+
+    /* ---- timeline: changes, per-service onsets, detection, peak, recovery */
+    heading(d, BL_H2, fmt("Timeline (UTC)"));
+    uint32_t cap = inc->nservices * 2 + 48, n = 0;
+    tl_row *rows = fl_calloc(cap, sizeof *rows);
+    const fl_change *chs[32];
+    fl_time to = inc->end != FL_TIME_NONE ? inc->end : inc->start + r->conf.lookback;
+    uint32_t nch = fl_rca_changes_between(r, inc->start - 30 * 60 * FL_NS_PER_SEC,
+                                          to, chs, 32);
+    for (uint32_t i = 0; i < nch; i++) {
+        const fl_change *c = chs[i];
+        rows[n++] = (tl_row){c->ts, 0,
+                             fmt("%s %s%s%s of %s%s%s", fl_change_kind_name(c->kind),
+                                 c->version ? c->version : "",
+                                 c->version && c->change_id ? " " : "",
+                                 c->change_id ? c->change_id : "",
+                                 fl_rca_service_name(r, c->service),
+                                 c->author ? " by " : "", c->author ? c->author : "")};
+    }
+    const fl_anomaly *first = NULL, *peak = NULL;
+    for (uint32_t k = 0; k < inc->nservices; k++) {
+        int32_t svc = inc->services[k];
+        fl_time on = INT64_MAX, end = INT64_MIN;
+        bool ongoing = false;
+        fl_buf sigs = {0};
+        for (uint32_t i = 0; i < inc->nanoms; i++) {
+            const fl_anomaly *a = &inc->anoms[i];
+            if (a->service != svc)
+                continue;
+            if (a->onset < on)
+                on = a->onset;
+            if (a->end == FL_TIME_NONE)
+                ongoing = true;
+            else if (a->end > end)
+                end = a->end;
+            fl_buf_printf(&sigs, "%s%s %s", sigs.n ? ", " : "",
+                          signal_label(a->signal),
+                          a->dir == FL_DIR_UP ? "up" : "down");
+            if (fl_anomaly_is_impact(a) && a->detected == inc->detected &&
+                (!first || a->seq < first->seq))
+                first = a;
+            if (a->signal == FL_SIG_ERROR_RATE && (!peak || a->peak > peak->peak))
+                peak = a;
+        }
+        rows[n++] = (tl_row){on, 1,
+                             fmt("%s departs from baseline (estimated onset): %s",
+                                 fl_rca_service_name(r, svc), sigs.p ? sigs.p : "")};
+        fl_buf_free(&sigs);
+        if (!ongoing)
+            rows[n++] = (tl_row){end, 4,
+                                 fmt("%s back at baseline", fl_rca_service_name(r, svc))};
+    }
+    if (first)
+        rows[n++] = (tl_row){inc->detected, 2,
+                             fmt("first alarm: %s %s", fl_rca_service_name(r, first->service),
+                                 signal_label(first->signal))};
+    if (peak)
+        rows[n++] = (tl_row){peak->peak_at, 3,
+                             fmt("peak: %s error rate %.1f%% (baseline %.2f%%)",
+                                 fl_rca_service_name(r, peak->service), peak->peak * 100,
+                                 peak->baseline * 100)};
+    if (inc->end != FL_TIME_NONE)
+        rows[n++] = (tl_row){inc->end, 5, fmt("incident over")};
+    qsort(rows, n, sizeof *rows, tl_cmp);
+    block *t = table(d, 2);
+    row(t, fmt("time"), fmt("event"));
+    for (uint32_t i = 0; i < n; i++)
+        row(t, hms(rows[i].t), rows[i].text);
+    free(rows);
+
+    /* ---- impact */
+    heading(d, BL_H2, fmt("Impact"));
+    block *l = add_block(d, BL_LIST);
+    spans_add(&list_item(l)->head, false,
+              fmt("Duration: %s", inc->end != FL_TIME_NONE
+                                      ? fl_duration_human(inc->end - inc->start, dur, sizeof dur)
+                                      : "ongoing"));
+    spans_add(&list_item(l)->head, false,
+              fmt("Time to detect: %s",
+                  fl_duration_human(inc->detected - inc->start, dur, sizeof dur)));
+    if (inc->end != FL_TIME_NONE)
+        spans_add(&list_item(l)->head, false,
+                  fmt("Time to recover (from detection): %s",
+                      fl_duration_human(inc->end - inc->detected, dur, sizeof dur)));
+    spans_add(&list_item(l)->head, false,
+              fmt("Services affected: %u", inc->nservices));
+    t = table(d, 7);
+    row(t, fmt("service"), fmt("signal"), fmt("baseline"), fmt("peak"), fmt("onset"),
+        fmt("end"), fmt("failed requests"));
+    for (uint32_t i = 0; i < inc->nanoms; i++) {
+        const fl_anomaly *a = &inc->anoms[i];
+        char *failed = a->signal == FL_SIG_ERROR_RATE
+                           ? fmt("%llu of %llu (%.0f above baseline)",
+                                 (unsigned long long)a->errors,
+                                 (unsigned long long)a->requests,
+                                 FL_MAX(0, (double)a->errors - a->expected_errors))
+                           : NULL;
+        row(t, fmt("%s", fl_rca_service_name(r, a->service)),
+            fmt("%s %s", signal_label(a->signal), a->dir == FL_DIR_UP ? "up" : "down"),
+            value_text(a->signal, a->baseline), value_text(a->signal, a->peak),
+            hms(a->onset), a->end != FL_TIME_NONE ? hms(a->end) : fmt("ongoing"),
+            failed);
+    }
+
+    /* ---- causes */
+    heading(d, BL_H2, fmt("Likely causes"));
+    if (!inc->ncauses)
+        spans_add(&add_block(d, BL_PARA)->text, false, fmt("None could be ranked."));
+    l = add_block(d, BL_OLIST);
+    for (uint32_t i = 0; i < inc->ncauses; i++) {
+        const fl_cause *c = &inc->causes[i];
+        fl_cause_ref(c, ref, sizeof ref);
+        item *it = list_item(l);
+        spans_add(&it->head, true,
+                  fmt("%s%s%s of %s", fl_cause_kind(c), ref[0] ? " " : "", ref,
+                      fl_rca_service_name(r, c->service)));
+        char b16[16];
+        spans_add(&it->head, false,
+                  fmt(" at %s, score %.2f", fl_time_hms(c->at, b16, sizeof b16),
+                      c->score));
+        for (uint32_t k = 0; k < c->nevidence; k++)
+            item_sub(it, fmt("%s", c->evidence[k]));
+    }
+
+    /* ---- ruled out */
+    heading(d, BL_H2, fmt("Considered and ruled out"));
+    if (!inc->nruled)
+        spans_add(&add_block(d, BL_PARA)->text, false,
+                  fmt("Nothing else was in the window."));
+    l = add_block(d, BL_LIST);
+    for (uint32_t i = 0; i < inc->nruled; i++)
+        spans_add(&list_item(l)->head, false, fmt("%s", inc->ruled_out[i]));
+}
+
+/* ------------------------------------------------------------ Markdown */
+
+static void md_spans(fl_buf *b, const spans *s)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (s->v[i].strong)
+            fl_buf_puts(b, "**");
+        fl_buf_md_text(b, s->v[i].text, strlen(s->v[i].text));
+        if (s->v[i].strong)
+            fl_buf_puts(b, "**");
+    }
+}
+
+void fl_incident_markdown(fl_buf *b, const fl_rca *r, const fl_incident *inc)
+{
+    doc d = {0};
+    build(&d, r, inc);
+    for (uint32_t i = 0; i < d.n; i++) {
+        const block *bl = &d.v[i];
+        switch (bl->kind) {
+        case BL_H1: fl_buf_puts(b, "# "); md_spans(b, &bl->text); break;
+        case BL_H2: fl_buf_puts(b, "## "); md_spans(b, &bl->text); break;
+        case BL_PARA: md_spans(b, &bl->text); break;
+        case BL_TABLE:
+            for (uint32_t rr = 0; rr < bl->nrows; rr++) {
+                for (uint32_t c = 0; c < bl->ncols; c++) {
+                    const char *cell = bl->cells[rr * bl->ncols + c];
+                    fl_buf_puts(b, "| ");
+                    fl_buf_md_text(b, cell, strlen(cell));
+                    fl_buf_putc(b, ' ');
+                }
+                fl_buf_puts(b, "|\n");
+                if (rr == 0) {
+                    for (uint32_t c = 0; c < bl->ncols; c++)
+                        fl_buf_puts(b, "|---");
+                    fl_buf_puts(b, "|\n");
+                }
+            }
+            b->n--; /* the blank line below ends the table */
+            break;
+        case BL_LIST:
+        case BL_OLIST:
+            for (uint32_t k = 0; k < bl->nitems; k++) {
+                if (bl->kind == BL_OLIST)
+                    fl_buf_printf(b, "%u. ", k + 1);
+                else
+                    fl_buf_puts(b, "- ");
+                md_spans(b, &bl->items[k].head);
+                fl_buf_putc(b, '\n');
+                for (uint32_t j = 0; j < bl->items[k].nsub; j++) {
+                    fl_buf_puts(b, "   - ");
+                    fl_buf_md_text(b, bl->items[k].sub[j], strlen(bl->items[k].sub[j]));
+                    fl_buf_putc(b, '\n');
+                }
+            }
+            if (bl->nitems)
+                b->n--;
+            break;
+        }
+        fl_buf_puts(b, "\n\n");
+    }
+    b->p[--b->n] = '\0'; /* one trailing newline */
+    doc_free(&d);
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+static void html_text(fl_buf *b, const char *s)
+{
+    fl_buf_html_text(b, s, strlen(s));
+}
+
+static void html_spans(fl_buf *b, const spans *s)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (s->v[i].strong)
+            fl_buf_puts(b, "<strong>");
+        html_text(b, s->v[i].text);
+        if (s->v[i].strong)
+            fl_buf_puts(b, "</strong>");
+    }
+}
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+    "style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
+    "base-uri 'none'; form-action 'none'\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<style>\n"
+    "body{font:15px/1.45 system-ui,sans-serif;max-width:62em;margin:2em auto;"
+    "padding:0 1em;color:#1d2330}\n"
+    "h1{font-size:1.45em;border-bottom:2px solid #c0392b;padding-bottom:.3em}\n"
+    "h2{font-size:1.15em;margin-top:1.6em}\n"
+    "table{border-collapse:collapse;width:100%;font-size:.92em}\n"
+    "th,td{border:1px solid #d5d9e0;padding:.25em .5em;text-align:left;"
+    "vertical-align:top}\n"
+    "th{background:#f3f5f8}\n"
+    "ol>li{margin-bottom:.6em}\nli ul{color:#434b5c}\n"
+    "</style>\n";
+
+void fl_incident_html(fl_buf *b, const fl_rca *r, const fl_incident *inc)
+{
+    doc d = {0};
+    build(&d, r, inc);
+    fl_buf_puts(b, html_head);
+    fl_buf_puts(b, "<title>");
+    if (d.n && d.v[0].kind == BL_H1)
+        html_spans(b, &d.v[0].text);
+    fl_buf_puts(b, "</title>\n</head>\n<body>\n");
+    for (uint32_t i = 0; i < d.n; i++) {
+        const block *bl = &d.v[i];
+        switch (bl->kind) {
+        case BL_H1:
+        case BL_H2: {
+            const char *tag = bl->kind == BL_H1 ? "h1" : "h2";
+            fl_buf_printf(b, "<%s>", tag);
+            html_spans(b, &bl->text);
+            fl_buf_printf(b, "</%s>\n", tag);
+            break;
+        }
+        case BL_PARA:
+            fl_buf_puts(b, "<p>");
+            html_spans(b, &bl->text);
+            fl_buf_puts(b, "</p>\n");
+            break;
+        case BL_TABLE:
+            fl_buf_puts(b, "<table>\n");
+            for (uint32_t rr = 0; rr < bl->nrows; rr++) {
+                const char *tag = rr == 0 ? "th" : "td";
+                fl_buf_puts(b, "<tr>");
+                for (uint32_t c = 0; c < bl->ncols; c++) {
+                    fl_buf_printf(b, "<%s>", tag);
+                    html_text(b, bl->cells[rr * bl->ncols + c]);
+                    fl_buf_printf(b, "</%s>", tag);
+                }
+                fl_buf_puts(b, "</tr>\n");
+            }
+            fl_buf_puts(b, "</table>\n");
+            break;
+        case BL_LIST:
+        case BL_OLIST:
+            if (!bl->nitems)
+                break;
+            fl_buf_puts(b, bl->kind == BL_OLIST ? "<ol>\n" : "<ul>\n");
+            for (uint32_t k = 0; k < bl->nitems; k++) {
+                fl_buf_puts(b, "<li>");
+                html_spans(b, &bl->items[k].head);
+                if (bl->items[k].nsub) {
+                    fl_buf_puts(b, "\n<ul>\n");
+                    for (uint32_t j = 0; j < bl->items[k].nsub; j++) {
+                        fl_buf_puts(b, "<li>");
+                        html_text(b, bl->items[k].sub[j]);
+                        fl_buf_puts(b, "</li>\n");
+                    }
+                    fl_buf_puts(b, "</ul>\n");
+                }
+                fl_buf_puts(b, "</li>\n");
+            }
+            fl_buf_puts(b, bl->kind == BL_OLIST ? "</ol>\n" : "</ul>\n");
+            break;
+        }
+    }
+    fl_buf_puts(b, "</body>\n</html>\n");
+    doc_free(&d);
+}
