@@ -106,6 +106,18 @@ static int32_t service_in_message(fl_pipeline *p, fl_str msg, int32_t self)
 
 void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
 {
+    if (ev->ts != FL_TIME_NONE)
+        advance(p, ev->ts);
+    fl_pipeline_add(p, ev);
+}
+
+void fl_pipeline_advance(fl_pipeline *p, fl_time t)
+{
+    advance(p, t);
+}
+
+void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
+{
     p->st.events++;
     if (ev->ts == FL_TIME_NONE) {
         drop(p, FL_BAD_NO_TIMESTAMP);
@@ -116,7 +128,6 @@ void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
         drop(p, FL_BAD_SERVICE_LIMIT);
         return;
     }
-    advance(p, ev->ts);
     fl_bad_reason why;
     switch (ev->kind) {
     case FL_EV_CHANGE:

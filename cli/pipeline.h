@@ -36,8 +36,13 @@ fl_pipeline *fl_pipeline_new(const fl_pipeline_conf *conf);
 void fl_pipeline_destroy(fl_pipeline *p);
 /* Counts a rejected line. */
 void fl_pipeline_bad(fl_pipeline *p, fl_bad_reason why);
-/* Feeds one decoded event (the caller has counted the line). */
+/* Feeds one decoded event (the caller has counted the line), first moving
+ * event time to it: for inputs merged in time order (replay). */
 void fl_pipeline_event(fl_pipeline *p, const fl_event *ev);
+/* For several inputs not merged (Kafka partitions): add events as they
+ * come, and advance time to the slowest input's separately. */
+void fl_pipeline_add(fl_pipeline *p, const fl_event *ev);
+void fl_pipeline_advance(fl_pipeline *p, fl_time t);
 /* End of input: closes buckets and ranks what is open. */
 void fl_pipeline_finish(fl_pipeline *p);
 const fl_stats *fl_pipeline_stats(const fl_pipeline *p);

@@ -102,13 +102,14 @@ typedef struct {
     fl_gauss_cusum g[FL_SIG__COUNT]; /* latency and request rate */
     fl_binom_cusum eb;
     alarm al[FL_SIG__COUNT];
+    uint32_t ring_n; /* slots in ring: grows when an input runs ahead */
 } svc_state;
 
 struct fl_detect {
     fl_detect_conf conf;
     fl_anomaly_cb cb;
     void *ud;
-    uint32_t ring_n;    /* slots per service */
+    uint32_t ring_n;    /* initial slots per service */
     int64_t warm_buckets; /* history needed before a signal may alarm */
     uint32_t win;       /* buckets in an end window */
     fl_gauss_params gp_rate, gp_lat;
@@ -187,7 +188,7 @@ void fl_detect_destroy(fl_detect *d)
         if (!s)
             continue;
         if (s->ring)
-            for (uint32_t k = 0; k < d->ring_n; k++)
+            for (uint32_t k = 0; k < s->ring_n; k++)
                 fl_sketch_free(&s->ring[k].lat);
         fl_sketch_free(&s->carry);
         free(s->ring);
@@ -230,8 +231,9 @@ static svc_state *get_svc(fl_detect *d, int32_t id)
     svc_state *s = d->svcs[id];
     if (!s) {
         s = fl_calloc(1, sizeof *s);
-        s->ring = fl_calloc(d->ring_n, sizeof *s->ring);
-        for (uint32_t k = 0; k < d->ring_n; k++) {
+        s->ring_n = d->ring_n;
+        s->ring = fl_calloc(s->ring_n, sizeof *s->ring);
+        for (uint32_t k = 0; k < s->ring_n; k++) {
             s->ring[k].idx = INT64_MIN;
             fl_sketch_init(&s->ring[k].lat, SKETCH_ALPHA);
         }
@@ -576,7 +578,7 @@ static void error_signal(fl_detect *d, svc_state *s, int32_t id, int64_t b,
 static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
                                  int64_t b)
 {
-    slot *sl = &s->ring[(uint64_t)b % d->ring_n];
+    slot *sl = &s->ring[(uint64_t)b % s->ring_n];
     bool has = sl->idx == b;
     uint32_t n = has ? sl->n : 0, e = has ? sl->err : 0;
     s->hist_n[(uint64_t)b % HIST] = n;
@@ -660,7 +662,7 @@ static void jump_gap(fl_detect *d, int64_t to)
             s->g[k].sp = s->g[k].sn = 0;
         }
         fl_binom_reset(&s->eb);
-        for (uint32_t k = 0; k < d->ring_n; k++)
+        for (uint32_t k = 0; k < s->ring_n; k++)
             if (s->ring[k].idx != INT64_MIN && s->ring[k].idx <= to) {
                 s->ring[k].idx = INT64_MIN;
                 s->ring[k].n = s->ring[k].err = 0;
@@ -704,12 +706,48 @@ void fl_detect_flush(fl_detect *d)
         close_bucket(d, d->closed_upto + 1);
 }
 
+/* The open slot for bucket b. Open buckets span (closed_upto, b]; in
+ * replay that is at most lateness/width + 2 buckets, but a Kafka partition
+ * may run ahead of the slowest one, so the ring doubles as needed
+ * (re-placing held buckets), up to FL_DETECT_MAX_AHEAD buckets. */
+static slot *slot_for(fl_detect *d, svc_state *s, int64_t b)
+{
+    int64_t lo = d->closed_upto == INT64_MIN ? b : d->closed_upto + 1;
+    if (b - lo >= (int64_t)s->ring_n) {
+        uint32_t n = s->ring_n;
+        while ((int64_t)n <= b - lo)
+            n *= 2;
+        slot *ring = fl_calloc(n, sizeof *ring);
+        for (uint32_t k = 0; k < n; k++) {
+            ring[k].idx = INT64_MIN;
+            fl_sketch_init(&ring[k].lat, SKETCH_ALPHA);
+        }
+        for (uint32_t k = 0; k < s->ring_n; k++) {
+            if (s->ring[k].idx == INT64_MIN) {
+                fl_sketch_free(&s->ring[k].lat);
+                continue;
+            }
+            slot *dst = &ring[(uint64_t)s->ring[k].idx % n];
+            fl_sketch_free(&dst->lat);
+            *dst = s->ring[k]; /* moves the sketch's bins */
+        }
+        free(s->ring);
+        s->ring = ring;
+        s->ring_n = n;
+    }
+    return &s->ring[(uint64_t)b % s->ring_n];
+}
+
 bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
                        int32_t upstream, fl_bad_reason *why)
 {
     int64_t b = bucket_of(d, ev->ts);
     if (d->closed_upto != INT64_MIN && b <= d->closed_upto) {
         *why = FL_BAD_LATE;
+        return false;
+    }
+    if (d->closed_upto != INT64_MIN && b - d->closed_upto > FL_DETECT_MAX_AHEAD) {
+        *why = FL_BAD_AHEAD;
         return false;
     }
     svc_state *s = get_svc(d, id);
@@ -719,11 +757,8 @@ bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
     } else if (b < s->first_bucket) {
         s->first_bucket = b;
     }
-    slot *sl = &s->ring[(uint64_t)b % d->ring_n];
+    slot *sl = slot_for(d, s, b);
     if (sl->idx != b) {
-        /* the ring spans lateness + 2 buckets, so a held older index can
-         * only be one the watermark has not reached yet: impossible, as
-         * the caller advanced time first */
         sl->idx = b;
         sl->n = sl->err = 0;
         fl_sketch_reset(&sl->lat);

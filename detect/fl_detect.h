@@ -196,10 +196,15 @@ typedef struct fl_detect fl_detect;
 fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb,
                          void *ud);
 void fl_detect_destroy(fl_detect *det);
+/* Most buckets an event may be ahead of the watermark (an input whose
+ * clock runs hours ahead must not grow memory without bound). */
+#define FL_DETECT_MAX_AHEAD 4096
+
 /* Adds one request. `svc` and `upstream` are interned ids (upstream -1 when
  * none). Returns false, with *why = FL_BAD_LATE, when the event's bucket is
- * already closed. The caller must call fl_detect_advance first with the
- * event's time so buckets before the watermark close. */
+ * already closed, FL_BAD_AHEAD when it is more than FL_DETECT_MAX_AHEAD
+ * buckets past the watermark. Replay calls fl_detect_advance with the
+ * event's time first; a consumer advances to the slowest input's time. */
 bool fl_detect_request(fl_detect *det, int32_t svc, const fl_event *ev,
                        int32_t upstream, fl_bad_reason *why);
 /* Moves event time to `t` (ignored when earlier than what was seen) and

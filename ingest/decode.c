@@ -21,6 +21,7 @@ static const char *const bad_names[FL_BAD__COUNT] = {
     [FL_BAD_UNKNOWN_FORMAT] = "unknown_format",
     [FL_BAD_LATE] = "late",
     [FL_BAD_SERVICE_LIMIT] = "service_limit",
+    [FL_BAD_AHEAD] = "too_far_ahead",
 };
 
 const char *fl_bad_reason_name(fl_bad_reason r)

@@ -87,6 +87,7 @@ typedef enum {
     FL_BAD_UNKNOWN_FORMAT,  /* auto could not tell what the line is */
     FL_BAD_LATE,            /* older than the allowed lateness */
     FL_BAD_SERVICE_LIMIT,   /* a new service past the tracked-services cap */
+    FL_BAD_AHEAD,           /* too far ahead of the slowest input's time */
     FL_BAD__COUNT
 } fl_bad_reason;
 
