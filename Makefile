@@ -24,7 +24,7 @@ WARN_FLAGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 OPT_FLAGS ?= -O2 -g
 HARDEN_FLAGS = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now
-PKGS = rdkafka libpcre2-8 libzstd
+PKGS = rdkafka libpcre2-8 libzstd libmicrohttpd
 # msgpack-c is "msgpack" in Debian 12 and "msgpack-c" upstream since 6.0
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(MSGPACK_PC) 2>/dev/null)
@@ -48,7 +48,8 @@ LIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard common/*.c ingest/*.c detect/*.c rca/*.c) \
            cli/pipeline.c cli/replay.c
-MAIN_SRC = cli/main.c cli/demo.c
+MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/options.c cli/state.c \
+           cli/metrics.c
 UNIT_SRC = $(wildcard tests/unit/*.c)
 DEMO_DATA = $(wildcard fixtures/surge_breaks_update/*)
 
@@ -87,6 +88,10 @@ $(BUILD)/faultline: $(MAIN_OBJ) $(BUILD)/libfaultline.a
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
+# the mock Kafka cluster as a process, for tests over real TCP
+$(BUILD)/mock_cluster: tests/kafka/mock_cluster.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBS_ALL)
+
 # fuzz targets: a standalone driver replays the saved corpus (make test);
 # with clang's libFuzzer they explore (make fuzz)
 FUZZ_TARGETS = $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
@@ -108,7 +113,7 @@ test: | $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/faultline build/asan/unit_tests \
 	    $(FUZZ_TARGETS:%=build/asan/fuzz/%)
-	@$(MAKE) --no-print-directory build/rel/unit_tests
+	@$(MAKE) --no-print-directory build/rel/unit_tests build/rel/mock_cluster
 	@sh tests/run.sh
 
 demo: faultline

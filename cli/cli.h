@@ -9,7 +9,46 @@
 int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
                       fl_format format, bool show_progress);
 
+/* Options of replay and consume, parsed by cli/options.c. */
+typedef struct {
+    fl_pipeline_conf conf;
+    const char **deploys, **files, **props;
+    size_t ndeploys, nfiles, nprops;
+    bool json, quiet, help;
+    const char *report;
+    /* consume */
+    const char *brokers, *group, *output_topic, *state_dir, *http;
+    char **topics;
+    size_t ntopics;
+    double exit_on_idle; /* seconds; < 0 when off */
+    fl_time idle_timeout, checkpoint_every;
+} fl_cli_opts;
+
+/* Returns 0, or 1 after printing one line on stderr. */
+int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
+                 fl_cli_opts *o);
+void fl_cli_opts_free(fl_cli_opts *o);
+/* --json on stdout and --report DIR; returns 0 or 2. */
+int fl_emit_results(const fl_pipeline *p, bool json, const char *report,
+                    bool quiet);
+
+/* What a running consumer shares with its host (the demo, /metrics). */
+typedef struct fl_consumer fl_consumer;
+typedef struct {
+    fl_consumer *consumer; /* while running */
+    fl_time watermark;
+    uint64_t kafka_errors, checkpoints;
+    fl_time last_checkpoint_wall;
+    bool keep_pipeline;    /* hand the pipeline over instead of freeing it */
+    fl_pipeline *pipeline;
+    void (*on_idle)(void *ud); /* called when a poll returned nothing */
+    void *ud;
+} fl_consume_stats;
+
+int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs);
+
 int fl_cmd_replay(int argc, char **argv);
+int fl_cmd_consume(int argc, char **argv);
 int fl_cmd_demo(int argc, char **argv);
 
 /* Prints a short human summary of the incidents to `out`. */

@@ -6,7 +6,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@ static void usage_main(FILE *out)
             "commands:\n"
             "  replay FILE...   archived logs and changes -> incidents, ranked causes,\n"
             "                   postmortem reports (FILE may be .zst or - for stdin)\n"
+            "  consume          the same as a Kafka consumer service\n"
             "  demo             replay a bundled outage and write its report\n"
             "\n"
             "  faultline COMMAND --help   options of one command\n"
@@ -48,6 +48,8 @@ static void usage_replay(FILE *out)
             "  --warmup DUR       history per signal before it may alarm [10m]\n"
             "  --lookback DUR     how long before an onset a change is a candidate [2h]\n"
             "  --max-line BYTES   longer lines are rejected and counted [65536]\n"
+            "  --config FILE      configuration file [none; not supported by this\n"
+            "                     build yet: giving one is an error]\n"
             "  --quiet            no progress line on stderr [off; progress is shown\n"
             "                     only when stderr is a terminal]\n"
             "  --help             this text\n"
@@ -55,6 +57,50 @@ static void usage_replay(FILE *out)
             "Without --json or --report a short summary is printed on stdout.\n"
             "Exit status: 0 success (bad lines are counted, not fatal), 1 usage error,\n"
             "2 an input cannot be read.\n");
+}
+
+static void usage_consume(FILE *out)
+{
+    fprintf(out,
+            "usage: faultline consume --brokers LIST --topics LIST [OPTIONS]\n"
+            "\n"
+            "Runs as a Kafka consumer in a consumer group: reads logs and change\n"
+            "events from topics, detects and ranks in real time, publishes incidents,\n"
+            "and keeps its state across restarts.\n"
+            "\n"
+            "options (default in brackets):\n"
+            "  --brokers LIST        bootstrap brokers, host:port,... [required]\n"
+            "  --topics LIST         topics to read, comma-separated [required]\n"
+            "  --group ID            consumer group [faultline]\n"
+            "  -X key=value          librdkafka property (security, SASL, TLS,\n"
+            "                        tuning); repeatable [none]\n"
+            "  --output-topic TOPIC  publish each incident (JSON, keyed by id) when it\n"
+            "                        opens, is re-ranked and ends [none]\n"
+            "  --state-dir DIR       checkpoints; offsets are committed only for\n"
+            "                        events a checkpoint covers [none: nothing is\n"
+            "                        committed, a restart re-reads the topics]\n"
+            "  --checkpoint-every DUR  checkpoint interval, wall clock [30s]\n"
+            "  --idle-timeout DUR    a partition without messages this long stops\n"
+            "                        holding event time back [10s]\n"
+            "  --exit-on-idle SECS   exit once every assigned partition has been at\n"
+            "                        its end this long, emitting what is open [off]\n"
+            "  --json                print the result document on exit [off]\n"
+            "  --report DIR          write postmortems (Markdown, HTML) as incidents\n"
+            "                        change [off]\n"
+            "  --format NAME         input format: auto, json, raw [auto]\n"
+            "  --deploys FILE        change events read before consuming; repeatable\n"
+            "                        [none]\n"
+            "  --bucket DUR          bucket width [10s]\n"
+            "  --lateness DUR        how late an event may arrive and still count [30s]\n"
+            "  --warmup DUR          history per signal before it may alarm [10m]\n"
+            "  --lookback DUR        how long before an onset a change is a candidate\n"
+            "                        [2h]\n"
+            "  --max-line BYTES      longer messages are rejected and counted [65536]\n"
+            "  --quiet               no status lines on stderr [off]\n"
+            "  --help                this text\n"
+            "\n"
+            "SIGTERM or SIGINT: stop fetching, checkpoint, commit, leave the group,\n"
+            "exit 0.\n");
 }
 
 static void usage_demo(FILE *out)
@@ -71,169 +117,37 @@ static void usage_demo(FILE *out)
             "  --help         this text\n");
 }
 
-enum {
-    OPT_FORMAT = 1000,
-    OPT_DEPLOYS,
-    OPT_JSON,
-    OPT_REPORT,
-    OPT_BUCKET,
-    OPT_LATENESS,
-    OPT_WARMUP,
-    OPT_LOOKBACK,
-    OPT_MAX_LINE,
-    OPT_QUIET,
-    OPT_HELP,
-    OPT_CONFIG,
-};
-
-/* One line on stderr: "faultline CMD: WHAT 'ARG' (see ...)"; returns 1. */
-static int bad_usage(const char *cmd, const char *what, const char *arg)
-{
-    if (arg)
-        fprintf(stderr, "faultline %s: %s '%s' (see 'faultline %s --help')\n",
-                cmd, what, arg, cmd);
-    else
-        fprintf(stderr, "faultline %s: %s (see 'faultline %s --help')\n", cmd,
-                what, cmd);
-    return 1;
-}
-
-static bool parse_dur_opt(const char *cmd, const char *name, const char *arg,
-                          fl_time *out, int *rc)
-{
-    fl_time t;
-    if (!fl_duration_parse(arg, &t) || t <= 0) {
-        fprintf(stderr,
-                "faultline %s: %s: invalid duration '%s' (use e.g. 10s, 500ms, "
-                "2m, 1h)\n",
-                cmd, name, arg);
-        *rc = 1;
-        return false;
-    }
-    *out = t;
-    return true;
-}
-
 int fl_cmd_replay(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"deploys", required_argument, NULL, OPT_DEPLOYS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"report", required_argument, NULL, OPT_REPORT},
-        {"bucket", required_argument, NULL, OPT_BUCKET},
-        {"lateness", required_argument, NULL, OPT_LATENESS},
-        {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"lookback", required_argument, NULL, OPT_LOOKBACK},
-        {"max-line", required_argument, NULL, OPT_MAX_LINE},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    fl_pipeline_conf conf;
-    fl_pipeline_conf_default(&conf);
-    const char **deploys = fl_calloc((size_t)argc + 1, sizeof *deploys);
-    size_t ndeploys = 0;
-    bool json = false, quiet = false;
-    const char *report = NULL;
-    int rc = 0;
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_FORMAT:
-            if (!fl_format_parse(optarg, &conf.format)) {
-                rc = bad_usage("replay",
-                               "--format: this build decodes auto, json and "
-                               "raw, not",
-                               optarg);
-                goto out;
-            }
-            break;
-        case OPT_DEPLOYS: deploys[ndeploys++] = optarg; break;
-        case OPT_JSON: json = true; break;
-        case OPT_REPORT: report = optarg; break;
-        case OPT_BUCKET:
-            if (!parse_dur_opt("replay", "--bucket", optarg, &conf.detect.bucket, &rc))
-                goto out;
-            break;
-        case OPT_LATENESS:
-            if (!parse_dur_opt("replay", "--lateness", optarg, &conf.detect.lateness, &rc))
-                goto out;
-            break;
-        case OPT_WARMUP:
-            if (!parse_dur_opt("replay", "--warmup", optarg, &conf.detect.warmup, &rc))
-                goto out;
-            break;
-        case OPT_LOOKBACK:
-            if (!parse_dur_opt("replay", "--lookback", optarg, &conf.rca.lookback, &rc))
-                goto out;
-            break;
-        case OPT_MAX_LINE: {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || v < 64 || v > (1ULL << 30)) {
-                rc = bad_usage("replay",
-                               "--max-line: expected a byte count between 64 "
-                               "and 1073741824, not",
-                               optarg);
-                goto out;
-            }
-            conf.max_line = (size_t)v;
-            break;
-        }
-        case OPT_QUIET: quiet = true; break;
-        case OPT_CONFIG:
-            fprintf(stderr, "faultline replay: --config: configuration files are "
-                            "not supported by this build yet\n");
-            rc = 1;
-            goto out;
-        case OPT_HELP: usage_replay(stdout); goto out;
-        default:
-            if (optopt)
-                fprintf(stderr, "faultline replay: option '--%s' needs a value (see "
-                                "'faultline replay --help')\n",
-                        argv[optind - 1] + 2);
-            else
-                rc = bad_usage("replay", "unknown option", argv[optind - 1]);
-            rc = 1;
-            goto out;
-        }
+    fl_cli_opts o;
+    int rc = fl_cli_parse("replay", false, argc, argv, &o);
+    if (rc || o.help) {
+        if (o.help)
+            usage_replay(stdout);
+        fl_cli_opts_free(&o);
+        return rc;
     }
-    if (conf.detect.bucket < FL_NS_PER_SEC / 10 ||
-        conf.detect.bucket > 3600 * FL_NS_PER_SEC) {
-        rc = bad_usage("replay", "--bucket: must be between 100ms and 1h", NULL);
-        goto out;
+    fl_pipeline_conf conf = o.conf;
+    if (o.nfiles == 0 && o.ndeploys == 0) {
+        fprintf(stderr, "faultline replay: no input files given (see "
+                        "'faultline replay --help')\n");
+        fl_cli_opts_free(&o);
+        return 1;
     }
-    if (optind >= argc && ndeploys == 0) {
-        rc = bad_usage("replay", "no input files given", NULL);
-        goto out;
-    }
-    size_t nsrc = (size_t)(argc - optind) + ndeploys;
-    fl_source **srcs = fl_calloc(nsrc + 1, sizeof *srcs);
-    size_t k = 0;
-    char errstr[512];
     int stdin_uses = 0;
-    for (int i = optind; i < argc; i++)
-        stdin_uses += strcmp(argv[i], "-") == 0;
+    for (size_t i = 0; i < o.nfiles; i++)
+        stdin_uses += strcmp(o.files[i], "-") == 0;
     if (stdin_uses > 1) {
-        free(srcs);
-        rc = bad_usage("replay", "stdin ('-') given more than once", NULL);
-        goto out;
+        fprintf(stderr, "faultline replay: stdin ('-') given more than once\n");
+        fl_cli_opts_free(&o);
+        return 1;
     }
-    for (int i = optind; i < argc && rc == 0; i++) {
-        srcs[k] = fl_source_open(argv[i], conf.max_line, errstr, sizeof errstr);
-        if (!srcs[k]) {
-            fprintf(stderr, "faultline: %s\n", errstr);
-            rc = 2;
-        } else {
-            k++;
-        }
-    }
-    for (size_t i = 0; i < ndeploys && rc == 0; i++) {
-        srcs[k] = fl_source_open(deploys[i], conf.max_line, errstr, sizeof errstr);
+    size_t nsrc = o.nfiles + o.ndeploys, k = 0;
+    fl_source **srcs = fl_calloc(nsrc + 1, sizeof *srcs);
+    char errstr[512];
+    for (size_t i = 0; i < nsrc && rc == 0; i++) {
+        const char *path = i < o.nfiles ? o.files[i] : o.deploys[i - o.nfiles];
+        srcs[k] = fl_source_open(path, conf.max_line, errstr, sizeof errstr);
         if (!srcs[k]) {
             fprintf(stderr, "faultline: %s\n", errstr);
             rc = 2;
@@ -243,33 +157,43 @@ int fl_cmd_replay(int argc, char **argv)
     }
     if (rc == 0) {
         fl_pipeline *p = fl_pipeline_new(&conf);
-        bool progress = !quiet && isatty(2);
-        fl_replay_sources(p, srcs, k, conf.format, progress);
-        if (json) {
-            fl_buf b = {0};
-            fl_pipeline_result_json(p, &b);
-            fwrite(b.p, 1, b.n, stdout);
-            fl_buf_free(&b);
-        }
-        if (report) {
-            int nw = fl_pipeline_write_reports(p, report, errstr, sizeof errstr);
-            if (nw < 0) {
-                fprintf(stderr, "faultline: %s\n", errstr);
-                rc = 2;
-            } else if (!quiet) {
-                fprintf(stderr, "faultline: wrote %d report%s to %s\n", nw,
-                        nw == 1 ? "" : "s", report);
-            }
-        }
-        if (!json && !report)
+        bool progress = !o.quiet && isatty(2);
+        rc = fl_replay_sources(p, srcs, k, conf.format, progress);
+        if (rc == 0)
+            rc = fl_emit_results(p, o.json, o.report, o.quiet);
+        if (rc == 0 && !o.json && !o.report)
             fl_print_summary(stdout, p);
         fl_pipeline_destroy(p);
     }
     for (size_t i = 0; i < k; i++)
         fl_source_destroy(srcs[i]);
     free(srcs);
-out:
-    free(deploys);
+    fl_cli_opts_free(&o);
+    return rc;
+}
+
+int fl_emit_results(const fl_pipeline *p, bool json, const char *report,
+                    bool quiet)
+{
+    int rc = 0;
+    if (json) {
+        fl_buf b = {0};
+        fl_pipeline_result_json(p, &b);
+        fwrite(b.p, 1, b.n, stdout);
+        fflush(stdout);
+        fl_buf_free(&b);
+    }
+    if (report) {
+        char errstr[512];
+        int nw = fl_pipeline_write_reports(p, report, errstr, sizeof errstr);
+        if (nw < 0) {
+            fprintf(stderr, "faultline: %s\n", errstr);
+            rc = 2;
+        } else if (!quiet) {
+            fprintf(stderr, "faultline: wrote %d report%s to %s\n", nw,
+                    nw == 1 ? "" : "s", report);
+        }
+    }
     return rc;
 }
 
@@ -314,7 +238,7 @@ void fl_print_summary(FILE *out, const fl_pipeline *p)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage_main(stderr);
+        fprintf(stderr, "faultline: no command given (see 'faultline --help')\n");
         return 1;
     }
     const char *cmd = argv[1];
@@ -337,7 +261,15 @@ int main(int argc, char **argv)
             }
         return fl_cmd_demo(argc - 1, argv + 1);
     }
-    if (strcmp(cmd, "consume") == 0 || strcmp(cmd, "templates") == 0) {
+    if (strcmp(cmd, "consume") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0) {
+                usage_consume(stdout);
+                return 0;
+            }
+        return fl_cmd_consume(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "templates") == 0) {
         fprintf(stderr, "faultline: '%s' is not available in this build yet\n", cmd);
         return 1;
     }

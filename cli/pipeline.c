@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline.h"
 
+#include "../common/fl_ckpt.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +34,12 @@ void fl_pipeline_conf_default(fl_pipeline_conf *c)
 static void on_anomaly(void *ud, fl_anomaly_event what, const fl_anomaly *a)
 {
     fl_pipeline *p = ud;
+    if (what == FL_BUCKET_CLOSED) {
+        fl_rca_advance(p->rca, fl_detect_watermark(p->det));
+        return;
+    }
+    if (what == FL_ANOMALY_OPEN && (unsigned)a->signal < FL_SIG__COUNT)
+        p->st.anomalies[a->signal]++;
     fl_rca_anomaly(p->rca, what, a);
 }
 
@@ -41,7 +49,7 @@ fl_pipeline *fl_pipeline_new(const fl_pipeline_conf *conf)
     p->conf = *conf;
     p->services = fl_intern_new(conf->detect.max_services);
     p->det = fl_detect_new(&conf->detect, on_anomaly, p);
-    p->rca = fl_rca_new(&conf->rca, p->services, NULL, NULL);
+    p->rca = fl_rca_new(&conf->rca, p->services, conf->on_incident, conf->ud);
     return p;
 }
 
@@ -56,6 +64,7 @@ void fl_pipeline_destroy(fl_pipeline *p)
 }
 
 const fl_stats *fl_pipeline_stats(const fl_pipeline *p) { return &p->st; }
+const fl_pipeline_conf *fl_pipeline_get_conf(const fl_pipeline *p) { return &p->conf; }
 fl_stats *fl_pipeline_stats_mut(fl_pipeline *p) { return &p->st; }
 const fl_rca *fl_pipeline_rca(const fl_pipeline *p) { return p->rca; }
 
@@ -196,12 +205,14 @@ void fl_pipeline_result_json(const fl_pipeline *p, fl_buf *b)
     fl_buf_printf(b,
                   "%s],\"stats\":{\"lines\":%llu,\"bad_lines\":%llu,"
                   "\"events\":%llu,\"requests\":%llu,\"changes\":%llu,"
-                  "\"dropped_events\":%llu,\"services\":%u,\"time_gaps\":%llu,"
+                  "\"dropped_events\":%llu,\"read_errors\":%llu,"
+                  "\"services\":%u,\"time_gaps\":%llu,"
                   "\"by_reason\":{",
                   n ? "\n" : "", (unsigned long long)s->lines,
                   (unsigned long long)s->bad_lines, (unsigned long long)s->events,
                   (unsigned long long)s->requests, (unsigned long long)s->changes,
-                  (unsigned long long)s->dropped, fl_intern_count(p->services),
+                  (unsigned long long)s->dropped,
+                  (unsigned long long)s->read_errors, fl_intern_count(p->services),
                   (unsigned long long)fl_detect_gaps(p->det));
     bool first = true;
     for (int r = 0; r < FL_BAD__COUNT; r++) {
@@ -268,4 +279,160 @@ int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
     }
     free(v);
     return written;
+}
+
+/* ----------------------------------------------------------- checkpoint */
+
+/* The pipeline's checkpoint value, layout version 1 (conventions in
+ * common/fl_ckpt.h):
+ *   {"v": 1,
+ *    "names": [string]   the service interner, in id order (re-adding them
+ *                        in order gives the same ids; checked),
+ *    "stats": {"lines", "bad_lines", "events", "requests", "changes",
+ *              "dropped", "read_errors": u64,
+ *              "bad": [u64 × ≤ FL_BAD__COUNT]  by fl_bad_reason (reasons
+ *                     are only ever appended, so a shorter array is an
+ *                     older build's and the rest are zero),
+ *              "anomalies": [u64 × FL_SIG__COUNT]  opened, by signal},
+ *    "detect": detect/state.c, "rca": rca/state.c}
+ * Names come first: detect and rca check every service id against them. */
+#define PIPELINE_LAYOUT 1
+
+static void pack_u64s(msgpack_packer *pk, const uint64_t *v, size_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        msgpack_pack_uint64(pk, v[i]);
+}
+
+void fl_pipeline_pack(const fl_pipeline *p, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 5);
+    fl_pk_key(pk, "v");
+    msgpack_pack_uint64(pk, PIPELINE_LAYOUT);
+    fl_pk_key(pk, "names");
+    uint32_t n = fl_intern_count(p->services);
+    msgpack_pack_array(pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        fl_str s = fl_intern_str(p->services, (int32_t)i);
+        fl_pk_str(pk, s.p, s.n);
+    }
+    const fl_stats *st = &p->st;
+    fl_pk_key(pk, "stats");
+    msgpack_pack_map(pk, 9);
+    fl_pk_key(pk, "lines");
+    msgpack_pack_uint64(pk, st->lines);
+    fl_pk_key(pk, "bad_lines");
+    msgpack_pack_uint64(pk, st->bad_lines);
+    fl_pk_key(pk, "events");
+    msgpack_pack_uint64(pk, st->events);
+    fl_pk_key(pk, "requests");
+    msgpack_pack_uint64(pk, st->requests);
+    fl_pk_key(pk, "changes");
+    msgpack_pack_uint64(pk, st->changes);
+    fl_pk_key(pk, "dropped");
+    msgpack_pack_uint64(pk, st->dropped);
+    fl_pk_key(pk, "read_errors");
+    msgpack_pack_uint64(pk, st->read_errors);
+    fl_pk_key(pk, "bad");
+    pack_u64s(pk, st->bad, FL_BAD__COUNT);
+    fl_pk_key(pk, "anomalies");
+    pack_u64s(pk, st->anomalies, FL_SIG__COUNT);
+    fl_pk_key(pk, "detect");
+    fl_detect_pack(p->det, pk);
+    fl_pk_key(pk, "rca");
+    fl_rca_pack(p->rca, pk);
+}
+
+static bool unpack_stats(fl_rd *rd, const msgpack_object *o, fl_stats *st)
+{
+    static const char *const keys[] = {
+        "lines",       "bad_lines", "events",    "requests", "changes",
+        "dropped",     "read_errors", "bad",     "anomalies", NULL};
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_map(rd, o, keys) || !fl_rd_f_u64(rd, o, "lines", &st->lines) ||
+        !fl_rd_f_u64(rd, o, "bad_lines", &st->bad_lines) ||
+        !fl_rd_f_u64(rd, o, "events", &st->events) ||
+        !fl_rd_f_u64(rd, o, "requests", &st->requests) ||
+        !fl_rd_f_u64(rd, o, "changes", &st->changes) ||
+        !fl_rd_f_u64(rd, o, "dropped", &st->dropped) ||
+        !fl_rd_f_u64(rd, o, "read_errors", &st->read_errors) ||
+        !fl_rd_f_array(rd, o, "bad", 0, FL_BAD__COUNT, &it, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(rd, ".bad[%u]", i);
+        bool ok = fl_rd_uint(rd, &it[i], UINT64_MAX, &st->bad[i]);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    if (!fl_rd_f_array(rd, o, "anomalies", FL_SIG__COUNT, FL_SIG__COUNT, &it,
+                       &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(rd, ".anomalies[%u]", i);
+        bool ok = fl_rd_uint(rd, &it[i], UINT64_MAX, &st->anomalies[i]);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool fl_pipeline_unpack(fl_pipeline *p, const msgpack_object *o, char *errstr,
+                        size_t errlen)
+{
+    static const char *const keys[] = {"v",      "names", "stats",
+                                       "detect", "rca",   NULL};
+    fl_rd rd;
+    fl_rd_init(&rd, "", errstr, errlen);
+    if (fl_intern_count(p->services) || p->st.events)
+        return fl_rd_fail(&rd, "the pipeline has already seen events");
+    uint32_t v;
+    if (!fl_rd_map(&rd, o, keys) || !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
+        return false;
+    if (v != PIPELINE_LAYOUT)
+        return fl_rd_fail(&rd, "layout version %u, this build reads %d", v,
+                          PIPELINE_LAYOUT);
+    const msgpack_object *names;
+    uint32_t n;
+    uint32_t cap = p->conf.detect.max_services ? p->conf.detect.max_services : 1;
+    if (!fl_rd_f_array(&rd, o, "names", 0, UINT32_MAX, &names, &n))
+        return false;
+    if (n > cap) {
+        size_t m = fl_rd_push(&rd, ".names");
+        fl_rd_fail(&rd, "%u services, but this run tracks at most %u "
+                        "(--max-services)", n, cap);
+        fl_rd_pop(&rd, m);
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(&rd, ".names[%u]", i);
+        const char *s = NULL;
+        uint32_t len = 0;
+        if (fl_rd_string(&rd, &names[i], FL_CKPT_STR_MAX, false, &s, &len) &&
+            fl_intern_add(p->services, (fl_str){s, len}) != (int32_t)i)
+            fl_rd_fail(&rd, "duplicate service name");
+        fl_rd_pop(&rd, m);
+        if (rd.failed)
+            return false;
+    }
+    const msgpack_object *st = fl_rd_get(&rd, o, "stats");
+    if (!st)
+        return false;
+    size_t m = fl_rd_push(&rd, ".stats");
+    fl_stats stats;
+    memset(&stats, 0, sizeof stats);
+    bool ok = unpack_stats(&rd, st, &stats);
+    fl_rd_pop(&rd, m);
+    if (!ok)
+        return false;
+    p->st = stats;
+    const msgpack_object *det = fl_rd_get(&rd, o, "detect");
+    const msgpack_object *rca = fl_rd_get(&rd, o, "rca");
+    if (!det || !rca)
+        return false;
+    return fl_detect_unpack(p->det, det, n, errstr, errlen) &&
+           fl_rca_unpack(p->rca, rca, errstr, errlen);
 }

@@ -19,6 +19,7 @@ typedef struct {
     uint64_t dropped;    /* decoded but not used: late, over a limit */
     uint64_t read_errors; /* inputs that failed part-way (truncated .zst) */
     uint64_t bad[FL_BAD__COUNT];
+    uint64_t anomalies[FL_SIG__COUNT]; /* opened, by signal */
 } fl_stats;
 
 typedef struct {
@@ -26,6 +27,8 @@ typedef struct {
     fl_rca_conf rca;
     fl_format format;
     size_t max_line;
+    fl_incident_cb on_incident; /* opened, re-ranked or ended; may be NULL */
+    void *ud;
 } fl_pipeline_conf;
 
 void fl_pipeline_conf_default(fl_pipeline_conf *c);
@@ -46,6 +49,7 @@ void fl_pipeline_advance(fl_pipeline *p, fl_time t);
 /* End of input: closes buckets and ranks what is open. */
 void fl_pipeline_finish(fl_pipeline *p);
 const fl_stats *fl_pipeline_stats(const fl_pipeline *p);
+const fl_pipeline_conf *fl_pipeline_get_conf(const fl_pipeline *p);
 fl_stats *fl_pipeline_stats_mut(fl_pipeline *p);
 const fl_rca *fl_pipeline_rca(const fl_pipeline *p);
 /* The whole result document (CONTRACT.md), newline-terminated. */
@@ -54,5 +58,17 @@ void fl_pipeline_result_json(const fl_pipeline *p, fl_buf *b);
  * missing), written atomically. Returns the number written or -1. */
 int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
                               char *errstr, size_t errlen);
+
+/* Checkpoint support: the whole state (interned services, counters,
+ * detectors, open buckets, incidents, changes, call edges) as one msgpack
+ * value, and back into a freshly created pipeline with the same
+ * configuration. Unpack validates everything it reads (types, counts,
+ * ranges) and returns false with a reason instead of trusting the file. */
+struct msgpack_packer;
+union msgpack_object_union;
+struct msgpack_object;
+void fl_pipeline_pack(const fl_pipeline *p, struct msgpack_packer *pk);
+bool fl_pipeline_unpack(fl_pipeline *p, const struct msgpack_object *o,
+                        char *errstr, size_t errlen);
 
 #endif

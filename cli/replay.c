@@ -117,6 +117,20 @@ static char *service_from_name(const char *path)
     return fl_strndup(b, n);
 }
 
+/* An input that fails part-way (a truncated .zst) keeps what it gave and
+ * is a warning; one that fails before its first line could not be read at
+ * all (a ".zst" that is not zstd): exit status 2. */
+static int read_failed(fl_stats *st, const input *in, const char *errstr)
+{
+    st->read_errors++;
+    if (fl_source_line_no(in->src) == 0) {
+        fprintf(stderr, "faultline: %s\n", errstr);
+        return 2;
+    }
+    fprintf(stderr, "faultline: warning: %s\n", errstr);
+    return 0;
+}
+
 int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
                       fl_format format, bool show_progress)
 {
@@ -131,13 +145,14 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
     }
     fl_stats *st = fl_pipeline_stats_mut(p);
     char errstr[300];
+    int rc = 0;
     for (size_t i = 0; i < n; i++) {
         fl_err e = FL_OK;
-        if (!pull(p, &ins[i], &e, errstr, sizeof errstr) && e != FL_OK) {
-            fprintf(stderr, "faultline: warning: %s\n", errstr);
-            st->read_errors++;
-        }
+        if (!pull(p, &ins[i], &e, errstr, sizeof errstr) && e != FL_OK)
+            rc |= read_failed(st, &ins[i], errstr);
     }
+    if (rc) /* an input could not be read at all: no partial answer */
+        goto out;
     uint64_t tick = 0;
     for (;;) {
         /* the input whose head event is earliest goes next; ties go to the
@@ -150,19 +165,18 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
             break;
         fl_pipeline_event(p, &best->head);
         fl_err e = FL_OK;
-        if (!pull(p, best, &e, errstr, sizeof errstr) && e != FL_OK) {
-            fprintf(stderr, "faultline: warning: %s\n", errstr);
-            st->read_errors++;
-        }
+        if (!pull(p, best, &e, errstr, sizeof errstr) && e != FL_OK)
+            rc |= read_failed(st, best, errstr);
         if ((++tick & 0x3fff) == 0)
             progress_show(&pg, p, ins, n, false);
     }
     progress_show(&pg, p, ins, n, true);
     fl_pipeline_finish(p);
+out:
     for (size_t i = 0; i < n; i++) {
         fl_decoder_destroy(ins[i].dec);
         free(ins[i].fallback_buf);
     }
     free(ins);
-    return 0;
+    return rc;
 }

@@ -120,6 +120,10 @@ void fl_intern_destroy(fl_intern *in);
 int32_t fl_intern_get(fl_intern *in, fl_str s);  /* -1 when absent */
 int32_t fl_intern_add(fl_intern *in, fl_str s);  /* -1 when full */
 const char *fl_intern_name(const fl_intern *in, int32_t id);
+/* The name with its length (names may hold any bytes); FL_STR_NULL when id
+ * is out of range. Re-adding names with fl_intern_add in id order rebuilds
+ * a table with the same ids. */
+fl_str fl_intern_str(const fl_intern *in, int32_t id);
 uint32_t fl_intern_count(const fl_intern *in);
 
 /* ---------------------------------------------------------------- buffer */

@@ -116,6 +116,13 @@ const char *fl_intern_name(const fl_intern *in, int32_t id)
     return in->names[id];
 }
 
+fl_str fl_intern_str(const fl_intern *in, int32_t id)
+{
+    if (id < 0 || (uint32_t)id >= in->count)
+        return FL_STR_NULL;
+    return (fl_str){in->names[id], in->lens[id]};
+}
+
 uint32_t fl_intern_count(const fl_intern *in)
 {
     return in->count;

@@ -53,6 +53,18 @@ bool fl_time_from_epoch(double v, fl_time *out)
 {
     if (!isfinite(v) || v < 0)
         return false;
+    if (v == floor(v) && v < 9e18) {
+        /* whole numbers in integers: 1710074096123 ms is exact */
+        uint64_t iv = (uint64_t)v;
+        uint64_t mult = iv < 100000000000ULL        ? 1000000000ULL
+                        : iv < 100000000000000ULL   ? 1000000ULL
+                        : iv < 100000000000000000ULL ? 1000ULL
+                                                     : 1ULL;
+        if (iv > (uint64_t)INT64_MAX / mult)
+            return false;
+        *out = (fl_time)(iv * mult);
+        return true;
+    }
     double ns;
     if (v < 1e11)
         ns = v * 1e9;
@@ -76,23 +88,51 @@ bool fl_time_parse(fl_str s, fl_time *out)
     size_t n = s.n;
     if (n == 0)
         return false;
-    /* all digits (with an optional fraction): an epoch number */
+    /* all digits (with an optional fraction): an epoch number, parsed in
+     * integers so "1710074096123456789" stays exact to the nanosecond */
     if (n < 10 || p[4] != '-') {
-        char tmp[40];
-        if (n >= sizeof tmp)
+        uint64_t ip = 0;
+        size_t i = 0, nd = 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9') {
+            if (++nd > 19)
+                return false;
+            ip = ip * 10 + (uint64_t)(p[i] - '0');
+            i++;
+        }
+        if (nd == 0)
             return false;
-        size_t dots = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (p[i] == '.')
-                dots++;
-            else if (p[i] < '0' || p[i] > '9')
+        uint64_t frac = 0, fscale = 1; /* fraction as frac / fscale */
+        if (i < n && p[i] == '.') {
+            i++;
+            size_t fd = 0;
+            while (i < n && p[i] >= '0' && p[i] <= '9') {
+                if (fd < 18) {
+                    frac = frac * 10 + (uint64_t)(p[i] - '0');
+                    fscale *= 10;
+                }
+                fd++;
+                i++;
+            }
+            if (fd == 0)
                 return false;
         }
-        if (dots > 1)
+        if (i != n)
             return false;
-        memcpy(tmp, p, n);
-        tmp[n] = '\0';
-        return fl_time_from_epoch(strtod(tmp, NULL), out);
+        /* the unit by magnitude, as fl_time_from_epoch */
+        uint64_t mult = ip < 100000000000ULL        ? 1000000000ULL
+                        : ip < 100000000000000ULL   ? 1000000ULL
+                        : ip < 100000000000000000ULL ? 1000ULL
+                                                     : 1ULL;
+        if (ip > (uint64_t)INT64_MAX / mult)
+            return false;
+        uint64_t ns = ip * mult;
+        /* the fraction's share of one unit, rounded to the nanosecond */
+        if (frac)
+            ns += (uint64_t)llround((double)frac / (double)fscale * (double)mult);
+        if (ns > (uint64_t)INT64_MAX)
+            return false;
+        *out = (fl_time)ns;
+        return true;
     }
     int y, mo, d, h, mi, sec;
     if (n < 19 || !digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) ||

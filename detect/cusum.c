@@ -20,9 +20,9 @@
  * estimate of the change point (Page 1954).
  *
  * The baseline is an EWMA of level and variance whose update uses the
- * residual winsorised at 3 sd, so one outlier cannot drag it; it is frozen
- * while the CUSUM is past h/2 or an anomaly is open, so a slow drift cannot
- * be absorbed before it alarms.
+ * residual winsorised at 3 sd, so one outlier cannot drag it. The level is
+ * held while the CUSUM is past h/2, so a slow drift cannot be absorbed
+ * before it alarms; both are frozen while an anomaly is open.
  *
  * Binomial LLR CUSUM. For e errors out of n requests, the log-likelihood
  * ratio of "error probability p1" against "baseline p0" is
@@ -106,17 +106,22 @@ fl_cusum_result fl_gauss_update(fl_gauss_cusum *g, const fl_gauss_params *p,
         g->sn_start = t;
     g->sp = sp > 0 ? sp : 0;
     g->sn = sn > 0 ? sn : 0;
-    if (!frozen && g->sp < p->h / 2 && g->sn < p->h / 2) {
+    if (!frozen) {
         double zc = z > 3 ? 3 : z < -3 ? -3 : z;
         double r = zc * sd;
-        g->mean += p->alpha * r;
-        /* variance of x itself (without the floor) */
-        double rr = x - g->mean;
-        if (rr > 3 * sd)
-            rr = 3 * sd;
-        if (rr < -3 * sd)
-            rr = -3 * sd;
-        g->var = (1 - p->alpha) * (g->var + p->alpha * rr * rr);
+        /* the spread is learned from every in-control sample (learning it
+         * only while the CUSUM is calm would bias it low and shorten the
+         * run length); the level is held while a CUSUM is past h/2, so a
+         * slow drift cannot be absorbed before it alarms */
+        double rv = x - g->mean;
+        double lim = 3 * sqrt(g->var > 0 ? g->var : floor_sd * floor_sd + 1e-12);
+        if (rv > lim)
+            rv = lim;
+        if (rv < -lim)
+            rv = -lim;
+        g->var = (1 - p->alpha) * (g->var + p->alpha * rv * rv);
+        if (g->sp < p->h / 2 && g->sn < p->h / 2)
+            g->mean += p->alpha * r;
     }
     if (g->sp > p->h)
         return FL_CUSUM_UP;

@@ -28,22 +28,11 @@
  * residual under 1 sd, or a window LLR that favours p0); its end is that
  * window's start. A shift that lasts `rebaseline` becomes the new normal.
  */
-#include "fl_detect.h"
+#include "detect_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HIST 720     /* per-service history of counts, in buckets */
-#define XHIST 128    /* per-signal history of latency observations */
-#define ZWIN_MAX 64  /* most buckets in an end window */
-#define SKETCH_ALPHA 0.01
-/* Smallest latency change worth a page: one standard unit of the CUSUM is
- * at least a 50% rise, so the reference value k = 0.5 ignores rises under
- * about 22% and a +45% wobble of p99 takes many minutes to accumulate. */
-#define LAT_FLOOR 0.405465 /* ln 1.5 */
-#define MIN_OBS 10   /* fewest observations a baseline is built from */
-#define LAT_POOL 6   /* most buckets pooled for a sparse service's latency */
 
 static const char *const signal_names[FL_SIG__COUNT] = {
     [FL_SIG_ERROR_RATE] = "error_rate",
@@ -70,57 +59,6 @@ void fl_detect_conf_default(fl_detect_conf *c)
     c->min_excess_errors = 8;
     c->max_services = 100000;
 }
-
-typedef struct {
-    int64_t idx; /* bucket index held; INT64_MIN when empty */
-    uint32_t n, err;
-    fl_sketch lat;
-    struct {
-        int32_t svc;
-        uint32_t err;
-    } up[FL_BLAME_MAX];
-} slot;
-
-typedef struct {
-    fl_det_state state;
-    fl_anomaly a;
-    float win[ZWIN_MAX]; /* recent residuals while in alarm */
-    uint32_t win_n;      /* observations in win (saturates at W) */
-    uint32_t win_pos;
-    double fast;         /* fast EWMA of the observation, for re-baselining */
-} alarm;
-
-typedef struct {
-    bool started;
-    int64_t first_bucket;
-    slot *ring;
-    uint32_t hist_n[HIST], hist_e[HIST];
-    fl_sketch carry;     /* latency of buckets too sparse to judge alone */
-    uint32_t carry_buckets;
-    float xhist[4][XHIST]; /* observations of p50, p95, p99 (log ms) and
-                           * request rate; NAN = no data */
-    fl_gauss_cusum g[FL_SIG__COUNT]; /* latency and request rate */
-    fl_binom_cusum eb;
-    alarm al[FL_SIG__COUNT];
-    uint32_t ring_n; /* slots in ring: grows when an input runs ahead */
-} svc_state;
-
-struct fl_detect {
-    fl_detect_conf conf;
-    fl_anomaly_cb cb;
-    void *ud;
-    uint32_t ring_n;    /* initial slots per service */
-    int64_t warm_buckets; /* history needed before a signal may alarm */
-    uint32_t win;       /* buckets in an end window */
-    fl_gauss_params gp_rate, gp_lat;
-    fl_binom_params bp;
-    svc_state **svcs;
-    uint32_t nsvcs, svcs_cap;
-    fl_time frontier;
-    int64_t closed_upto; /* last closed bucket index; INT64_MIN before any */
-    uint32_t seq;
-    uint64_t gaps;
-};
 
 static const double lat_q[FL_SIG__COUNT] = {
     [FL_SIG_LATENCY_P50] = 0.50,
@@ -176,6 +114,7 @@ fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb, void *ud)
     };
     d->frontier = FL_TIME_NONE;
     d->closed_upto = INT64_MIN;
+    d->min_bucket = INT64_MAX;
     return d;
 }
 
@@ -187,11 +126,8 @@ void fl_detect_destroy(fl_detect *d)
         svc_state *s = d->svcs[i];
         if (!s)
             continue;
-        if (s->ring)
-            for (uint32_t k = 0; k < s->ring_n; k++)
-                fl_sketch_free(&s->ring[k].lat);
+        fl_det_ring_free(s->ring, s->ring_n);
         fl_sketch_free(&s->carry);
-        free(s->ring);
         free(s);
     }
     free(d->svcs);
@@ -216,7 +152,26 @@ static int64_t bucket_of(const fl_detect *d, fl_time t)
     return b;
 }
 
-static svc_state *get_svc(fl_detect *d, int32_t id)
+slot *fl_det_ring_new(uint32_t n)
+{
+    slot *ring = fl_calloc(n, sizeof *ring);
+    for (uint32_t k = 0; k < n; k++) {
+        ring[k].idx = INT64_MIN;
+        fl_sketch_init(&ring[k].lat, SKETCH_ALPHA);
+    }
+    return ring;
+}
+
+void fl_det_ring_free(slot *ring, uint32_t n)
+{
+    if (!ring)
+        return;
+    for (uint32_t k = 0; k < n; k++)
+        fl_sketch_free(&ring[k].lat);
+    free(ring);
+}
+
+svc_state *fl_det_svc(fl_detect *d, int32_t id)
 {
     if ((uint32_t)id >= d->svcs_cap) {
         uint32_t cap = d->svcs_cap ? d->svcs_cap : 64;
@@ -232,11 +187,7 @@ static svc_state *get_svc(fl_detect *d, int32_t id)
     if (!s) {
         s = fl_calloc(1, sizeof *s);
         s->ring_n = d->ring_n;
-        s->ring = fl_calloc(s->ring_n, sizeof *s->ring);
-        for (uint32_t k = 0; k < s->ring_n; k++) {
-            s->ring[k].idx = INT64_MIN;
-            fl_sketch_init(&s->ring[k].lat, SKETCH_ALPHA);
-        }
+        s->ring = fl_det_ring_new(s->ring_n);
         for (int k = 0; k < FL_SIG__COUNT; k++) {
             fl_gauss_init(&s->g[k]);
             s->al[k].state = FL_DET_WARMUP;
@@ -644,6 +595,7 @@ static void close_bucket(fl_detect *d, int64_t b)
             close_service_bucket(d, (int32_t)i, s, b);
     }
     d->closed_upto = b;
+    d->cb(d->ud, FL_BUCKET_CLOSED, NULL);
 }
 
 /* A silence longer than max_gap: data is missing, not zero. Open anomalies
@@ -677,6 +629,22 @@ static void jump_gap(fl_detect *d, int64_t to)
     d->closed_upto = to;
 }
 
+/* The earliest bucket after closed_upto that holds data, or INT64_MAX. */
+static int64_t next_data_bucket(const fl_detect *d)
+{
+    int64_t best = INT64_MAX;
+    for (uint32_t i = 0; i < d->nsvcs; i++) {
+        const svc_state *s = d->svcs[i];
+        if (!s)
+            continue;
+        for (uint32_t k = 0; k < s->ring_n; k++)
+            if (s->ring[k].idx != INT64_MIN && s->ring[k].idx > d->closed_upto &&
+                s->ring[k].idx < best)
+                best = s->ring[k].idx;
+    }
+    return best;
+}
+
 void fl_detect_advance(fl_detect *d, fl_time t)
 {
     if (d->frontier != FL_TIME_NONE && t <= d->frontier)
@@ -685,14 +653,29 @@ void fl_detect_advance(fl_detect *d, fl_time t)
     fl_time wm = t - d->conf.lateness;
     int64_t last = bucket_of(d, wm) - 1; /* buckets ending at or before wm */
     if (d->closed_upto == INT64_MIN) {
-        d->closed_upto = last;
-        return;
+        /* time starts here, or where the earliest data already added is
+         * (a consumer may add events before it knows every input's time) */
+        d->closed_upto = FL_MIN(last, d->min_bucket == INT64_MAX
+                                          ? last
+                                          : d->min_bucket - 1);
     }
     int64_t max_gap = d->conf.max_gap / d->conf.bucket;
-    if (last - d->closed_upto > max_gap)
-        jump_gap(d, last - 1);
-    while (d->closed_upto < last)
+    int64_t next = INT64_MIN; /* earliest held bucket, recomputed lazily */
+    while (d->closed_upto < last) {
+        if (last - d->closed_upto > max_gap) {
+            /* a long stretch ahead: if no data sits in the next max_gap
+             * buckets it is a silence (data missing, not zero): jump to
+             * just before the next data */
+            if (next <= d->closed_upto)
+                next = next_data_bucket(d);
+            int64_t nd = next == INT64_MAX || next > last ? last + 1 : next;
+            if (nd - d->closed_upto - 1 > max_gap) {
+                jump_gap(d, nd - 1);
+                continue;
+            }
+        }
         close_bucket(d, d->closed_upto + 1);
+    }
 }
 
 void fl_detect_flush(fl_detect *d)
@@ -712,16 +695,13 @@ void fl_detect_flush(fl_detect *d)
  * (re-placing held buckets), up to FL_DETECT_MAX_AHEAD buckets. */
 static slot *slot_for(fl_detect *d, svc_state *s, int64_t b)
 {
-    int64_t lo = d->closed_upto == INT64_MIN ? b : d->closed_upto + 1;
+    int64_t lo = d->closed_upto == INT64_MIN ? FL_MIN(b, d->min_bucket)
+                                             : d->closed_upto + 1;
     if (b - lo >= (int64_t)s->ring_n) {
         uint32_t n = s->ring_n;
         while ((int64_t)n <= b - lo)
             n *= 2;
-        slot *ring = fl_calloc(n, sizeof *ring);
-        for (uint32_t k = 0; k < n; k++) {
-            ring[k].idx = INT64_MIN;
-            fl_sketch_init(&ring[k].lat, SKETCH_ALPHA);
-        }
+        slot *ring = fl_det_ring_new(n);
         for (uint32_t k = 0; k < s->ring_n; k++) {
             if (s->ring[k].idx == INT64_MIN) {
                 fl_sketch_free(&s->ring[k].lat);
@@ -746,11 +726,16 @@ bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
         *why = FL_BAD_LATE;
         return false;
     }
-    if (d->closed_upto != INT64_MIN && b - d->closed_upto > FL_DETECT_MAX_AHEAD) {
+    int64_t base = d->closed_upto != INT64_MIN ? d->closed_upto
+                   : d->min_bucket != INT64_MAX  ? d->min_bucket
+                                                 : b;
+    if (b - base > FL_DETECT_MAX_AHEAD) {
         *why = FL_BAD_AHEAD;
         return false;
     }
-    svc_state *s = get_svc(d, id);
+    if (d->closed_upto == INT64_MIN && b < d->min_bucket)
+        d->min_bucket = b;
+    svc_state *s = fl_det_svc(d, id);
     if (!s->started) {
         s->started = true;
         s->first_bucket = b;

@@ -149,6 +149,10 @@ typedef enum {
     FL_ANOMALY_OPEN,   /* detected: first alarm */
     FL_ANOMALY_UPDATE, /* new peak */
     FL_ANOMALY_END,    /* back at baseline for end_hold */
+    FL_BUCKET_CLOSED,  /* a bucket closed for every service; the anomaly
+                        * pointer is NULL. Everything downstream that
+                        * depends on time steps here, one bucket at a time,
+                        * however far the watermark jumped */
 } fl_anomaly_event;
 
 #define FL_BLAME_MAX 4
@@ -217,5 +221,27 @@ void fl_detect_flush(fl_detect *det);
 fl_time fl_detect_watermark(const fl_detect *det);
 const fl_detect_conf *fl_detect_get_conf(const fl_detect *det);
 uint64_t fl_detect_gaps(const fl_detect *det);
+
+/* ----------------------------------------------------------- checkpoint */
+
+/* The detector's whole state (event time, every service's open buckets,
+ * histories, baselines, CUSUMs and alarms with their open anomalies) as one
+ * msgpack value; the layout is documented in detect/state.c. Unpack loads
+ * it into a detector just made by fl_detect_new with the same
+ * configuration, before any event. `nservices` is the size of the service
+ * id space (the interner's count): every service id read must be below it.
+ * Unpack checks every type, length, index and range it reads and returns
+ * false with errstr set ("checkpoint: detect.svcs[3].ring: ...") instead of
+ * trusting the bytes; after a failure the detector must only be destroyed.
+ * The anomaly codec is shared with rca's checkpoint. */
+struct msgpack_packer;
+struct msgpack_object;
+struct fl_rd;
+void fl_detect_pack(const fl_detect *det, struct msgpack_packer *pk);
+bool fl_detect_unpack(fl_detect *det, const struct msgpack_object *o,
+                      uint32_t nservices, char *errstr, size_t errlen);
+void fl_anomaly_pack(struct msgpack_packer *pk, const fl_anomaly *a);
+bool fl_anomaly_unpack(struct fl_rd *rd, const struct msgpack_object *o,
+                       uint32_t nservices, fl_anomaly *a);
 
 #endif

@@ -79,11 +79,12 @@ static int32_t clamp_index(const fl_sketch *s, int32_t idx)
 {
     if (s->n == 0)
         return idx;
-    /* keep the window within FL_SKETCH_MAX_BINS: the far tails collapse */
+    /* keep the window within FL_SKETCH_MAX_BINS, counting the padding
+     * ensure() adds (8 below, 9 above): the far tails collapse */
     int32_t hi = s->lo + (int32_t)s->n;
-    if (idx < s->lo && hi - idx > FL_SKETCH_MAX_BINS)
+    if (idx < s->lo && hi - (idx - 8) > FL_SKETCH_MAX_BINS)
         return hi - FL_SKETCH_MAX_BINS + 8;
-    if (idx >= hi && idx - s->lo >= FL_SKETCH_MAX_BINS)
+    if (idx >= hi && idx + 9 - s->lo > FL_SKETCH_MAX_BINS)
         return s->lo + FL_SKETCH_MAX_BINS - 9;
     return idx;
 }
@@ -95,6 +96,8 @@ void fl_sketch_add(fl_sketch *s, double v)
         s->zeros++;
         return;
     }
+    if (v > 1e300)
+        v = 1e300; /* infinities count in the top bin, never as an index */
     int32_t idx = (int32_t)ceil(log(v) * s->inv_log_gamma);
     idx = clamp_index(s, idx);
     ensure(s, idx);

@@ -243,17 +243,17 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
             if (!read_hex4(ps, &cp))
                 return false;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
+                unsigned hi = cp, lo;
+                const char *save = ps->p;
+                cp = 0xFFFD; /* a lone high surrogate */
                 if (ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u') {
                     ps->p += 2;
                     if (!read_hex4(ps, &lo))
                         return false;
                     if (lo >= 0xDC00 && lo <= 0xDFFF)
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
                     else
-                        cp = 0xFFFD;
-                } else {
-                    cp = 0xFFFD;
+                        ps->p = save; /* not a pair: that escape stands alone */
                 }
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 cp = 0xFFFD;
@@ -356,7 +356,7 @@ static bool parse_object(parser *ps, int depth, size_t plen)
             return false;
         dec->scratch_n = mark; /* keys need not outlive this loop */
         size_t klen = SIZE_MAX;
-        if (plen != SIZE_MAX) {
+        if (plen != SIZE_MAX && key.n > 0) {
             size_t need = plen + (plen ? 1 : 0) + key.n;
             if (need <= PATH_MAX_LEN) {
                 if (plen)
@@ -507,12 +507,20 @@ static bool value_num(const value *v, double *out)
     }
     if (v->t != V_STR || v->s.n == 0 || v->s.n > 40)
         return false;
+    /* a decimal number and nothing else: strtod alone would also take hex,
+     * "nan", "inf" and leading blanks */
+    char c0 = v->s.p[0];
+    if (!(c0 == '-' || (c0 >= '0' && c0 <= '9')))
+        return false;
+    for (size_t i = 0; i < v->s.n; i++)
+        if (!strchr("0123456789+-.eE", v->s.p[i]))
+            return false;
     char tmp[48];
     memcpy(tmp, v->s.p, v->s.n);
     tmp[v->s.n] = '\0';
     char *end;
     double d = strtod(tmp, &end);
-    if (*end != '\0')
+    if (*end != '\0' || !isfinite(d))
         return false;
     *out = d;
     return true;
@@ -522,12 +530,15 @@ static bool valid_service(fl_str s)
 {
     if (s.n == 0 || s.n > 256)
         return false;
+    bool visible = false;
     for (size_t i = 0; i < s.n; i++) {
         unsigned char c = (unsigned char)s.p[i];
         if (c < 0x20 || c == 0x7f)
             return false;
+        if (c != ' ')
+            visible = true;
     }
-    return true;
+    return visible;
 }
 
 static bool parse_change_kind(fl_str s, fl_change_kind *k)
@@ -584,8 +595,9 @@ bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
     bool ok = false;
     if (v[F_TS].t == V_STR)
         ok = fl_time_parse(v[F_TS].s, &ev->ts);
-    else if (v[F_TS].t == V_NUM)
-        ok = fl_time_from_epoch(v[F_TS].num, &ev->ts);
+    else if (v[F_TS].t == V_NUM) /* from its text: exact to the ns */
+        ok = fl_time_parse(v[F_TS].s, &ev->ts) ||
+             fl_time_from_epoch(v[F_TS].num, &ev->ts);
     if (!ok || !fl_time_in_range(ev->ts)) {
         *why = FL_BAD_TIMESTAMP;
         return false;

@@ -217,14 +217,14 @@ fl_line_status fl_source_next(fl_source *src, fl_str *line)
                 line->n = 0;
                 return FL_LINE_TOO_LONG;
             }
-            if (e - s > src->max_line) {
+            size_t len = e - s;
+            if (len && src->buf[s + len - 1] == '\r')
+                len--; /* CRLF: the '\r' is not part of the line */
+            if (len > src->max_line) {
                 line->p = src->buf + e;
                 line->n = 0;
                 return FL_LINE_TOO_LONG;
             }
-            size_t len = e - s;
-            if (len && src->buf[s + len - 1] == '\r')
-                len--;
             src->buf[s + len] = '\0';
             line->p = src->buf + s;
             line->n = len;
@@ -232,12 +232,16 @@ fl_line_status fl_source_next(fl_source *src, fl_str *line)
         }
         src->scan = src->end;
         /* no newline in what we hold */
-        if (src->end - src->start > src->max_line) {
+        if (src->end - src->start > src->max_line + 1) { /* + a '\r' */
             /* over the cap: drop what we have and skip to the next newline */
             src->skipping = true;
             src->start = src->scan = src->end = 0;
         }
         if (src->eof) {
+            if (src->start < src->end && src->err[0]) {
+                /* input damaged mid-line: the fragment is not a line */
+                src->start = src->scan = src->end;
+            }
             if (src->start < src->end) {
                 /* last line without a trailing newline */
                 size_t s = src->start, len = src->end - src->start;
@@ -245,10 +249,17 @@ fl_line_status fl_source_next(fl_source *src, fl_str *line)
                 src->line_no++;
                 if (src->skipping) {
                     src->skipping = false;
+                    line->p = src->buf + s;
+                    line->n = 0;
                     return FL_LINE_TOO_LONG;
                 }
                 if (len && src->buf[s + len - 1] == '\r')
                     len--;
+                if (len > src->max_line) {
+                    line->p = src->buf + s;
+                    line->n = 0;
+                    return FL_LINE_TOO_LONG;
+                }
                 src->buf[s + len] = '\0';
                 line->p = src->buf + s;
                 line->n = len;
@@ -257,6 +268,8 @@ fl_line_status fl_source_next(fl_source *src, fl_str *line)
             if (src->skipping) {
                 src->skipping = false;
                 src->line_no++;
+                line->p = src->buf;
+                line->n = 0;
                 return FL_LINE_TOO_LONG;
             }
             if (src->err[0]) {

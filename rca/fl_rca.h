@@ -58,6 +58,9 @@ typedef struct {
     uint32_t ncauses;
     char **ruled_out;  /* what was considered and why it was not blamed */
     uint32_t nruled;
+    uint64_t rank_sig; /* hash of the ranked causes, to notice re-ranking */
+    bool id_frozen;    /* the id is fixed (and the incident announced) at
+                        * the first bucket close after it opened */
 } fl_incident;
 
 typedef struct {
@@ -71,12 +74,13 @@ void fl_rca_conf_default(fl_rca_conf *conf);
 
 typedef struct fl_rca fl_rca;
 
-/* Called when an incident opens, when its ranking changes, and when it
- * ends (consumers publish each; replay only needs the final state). */
+/* Called when an incident opens (at the end of the bucket that opened it,
+ * once its id is fixed), when its ranked causes change, and when it ends
+ * (consumers publish each; replay only needs the final state). */
 typedef void (*fl_incident_cb)(void *ud, const fl_incident *inc);
 
 fl_rca *fl_rca_new(const fl_rca_conf *conf, const fl_intern *services,
-                   fl_incident_cb on_close, void *ud);
+                   fl_incident_cb on_change, void *ud);
 void fl_rca_destroy(fl_rca *rca);
 void fl_rca_change(fl_rca *rca, const fl_event *ev, int32_t service);
 /* A call edge seen in the logs: `caller`'s line names `callee` (an
@@ -111,5 +115,17 @@ const char *fl_rca_service_name(const fl_rca *rca, int32_t id);
 /* Changes within [from, to], for timelines. */
 uint32_t fl_rca_changes_between(const fl_rca *rca, fl_time from, fl_time to,
                                 const fl_change **out, uint32_t max);
+
+/* Checkpoints: the whole RCA state (changes, incidents with their causes
+ * and evidence, pending surges, call edges) as one msgpack value (layout
+ * in rca/state.c), and back into an fl_rca just made by fl_rca_new whose
+ * intern table already holds the checkpoint's names. Unpack checks every
+ * type, length, index and range and returns false with errstr set instead
+ * of trusting the bytes; after a failure the RCA must only be destroyed. */
+struct msgpack_packer;
+struct msgpack_object;
+void fl_rca_pack(const fl_rca *rca, struct msgpack_packer *pk);
+bool fl_rca_unpack(fl_rca *rca, const struct msgpack_object *o, char *errstr,
+                   size_t errlen);
 
 #endif

@@ -54,6 +54,7 @@ typedef struct {
 typedef struct {
     fl_cause c;
     double sort_key;
+    uint32_t order; /* push order: canonical, since inputs are */
 } cand;
 
 static void fmt_pct(char *b, size_t n, double v)
@@ -177,10 +178,27 @@ static int cand_cmp(const void *x, const void *y)
     const cand *a = x, *b = y;
     if (a->sort_key != b->sort_key)
         return a->sort_key > b->sort_key ? -1 : 1;
-    /* deterministic tie-break: earlier first, then by service id */
+    /* deterministic tie-break: earlier first, then kind, then the cause's
+     * position in canonical order (set by the caller) */
     if (a->c.at != b->c.at)
         return a->c.at < b->c.at ? -1 : 1;
-    return a->c.service - b->c.service;
+    if (a->c.type != b->c.type)
+        return a->c.type < b->c.type ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* A change's identity in the ranking's signature: its content, not its
+ * address, so the signature means the same after a checkpoint restore. */
+static int64_t change_ident(const fl_change *ch)
+{
+    int64_t head[3] = {ch->ts, ch->kind, ch->service};
+    uint64_t h = fl_hash64(head, sizeof head, 0);
+    const char *strs[3] = {ch->version, ch->change_id, ch->author};
+    for (int i = 0; i < 3; i++) {
+        const char *s = strs[i] ? strs[i] : "";
+        h = fl_hash64(s, strlen(s) + 1, h);
+    }
+    return (int64_t)h;
 }
 
 void fl_rank_incident(fl_rca *r, fl_incident *inc)
@@ -278,6 +296,7 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             cs = fl_realloc(cs, cap * sizeof *cs);                          \
         }                                                                   \
         memset(&cs[ncs], 0, sizeof cs[ncs]);                                \
+        cs[ncs].order = ncs;                                                \
         ncs++;                                                              \
     } while (0)
 
@@ -492,6 +511,16 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         }
     }
     inc->ncauses = keep;
+    /* the ranking's signature: kinds, services, refs and scores to 0.05 */
+    uint64_t sig = keep;
+    for (uint32_t i = 0; i < keep; i++) {
+        const fl_cause *c = &inc->causes[i];
+        int64_t parts[4] = {c->type, c->service,
+                            c->change ? change_ident(c->change) : 0,
+                            (int64_t)llround(c->score * 20)};
+        sig = fl_hash64(parts, sizeof parts, sig);
+    }
+    inc->rank_sig = sig;
     free(cs);
     free(v);
 #undef PUSH_CAND

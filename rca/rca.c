@@ -35,12 +35,12 @@ bool fl_anomaly_is_impact(const fl_anomaly *a)
 }
 
 fl_rca *fl_rca_new(const fl_rca_conf *conf, const fl_intern *names,
-                   fl_incident_cb on_close, void *ud)
+                   fl_incident_cb on_change, void *ud)
 {
     fl_rca *r = fl_calloc(1, sizeof *r);
     r->conf = *conf;
     r->names = names;
-    r->on_close = on_close;
+    r->on_change = on_change;
     r->ud = ud;
     return r;
 }
@@ -101,6 +101,16 @@ static char *dup_str(fl_str s)
     return s.n ? fl_strndup(s.p, s.n) : NULL;
 }
 
+/* Re-ranks an open incident and tells the sink when the ranked causes
+ * changed (a new candidate, a new order, a new top score bracket). */
+static void rerank(fl_rca *r, fl_incident *inc)
+{
+    uint64_t before = inc->rank_sig;
+    fl_rank_incident(r, inc);
+    if (inc->rank_sig != before && inc->id_frozen && r->on_change)
+        r->on_change(r->ud, inc);
+}
+
 void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
 {
     fl_change *c = fl_calloc(1, sizeof *c);
@@ -116,7 +126,10 @@ void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
     }
     /* keep sorted by time; inputs are nearly sorted, so insert from the end */
     uint32_t i = r->nchanges++;
-    while (i > 0 && r->changes[i - 1]->ts > c->ts) {
+    while (i > 0 && (r->changes[i - 1]->ts > c->ts ||
+                     (r->changes[i - 1]->ts == c->ts &&
+                      strcmp(fl_intern_name(r->names, r->changes[i - 1]->service),
+                             fl_intern_name(r->names, c->service)) > 0))) {
         r->changes[i] = r->changes[i - 1];
         i--;
     }
@@ -125,7 +138,7 @@ void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
     for (uint32_t k = 0; k < r->nincs; k++)
         if (r->incs[k]->state == FL_INCIDENT_OPEN &&
             c->ts <= r->incs[k]->start + r->conf.join)
-            fl_rank_incident(r, r->incs[k]);
+            rerank(r, r->incs[k]);
 }
 
 static uint64_t edge_key(int32_t caller, int32_t callee)
@@ -208,13 +221,36 @@ static fl_time active_until(const fl_incident *inc)
     return t;
 }
 
-static void add_anomaly(fl_incident *inc, const fl_anomaly *a)
+/* The canonical order of anomalies in an incident: onset, then service
+ * name, signal, direction. Arrival order (which differs between a replay's
+ * merge and Kafka partitions) must never show in the result. */
+static int anomaly_cmp(const fl_rca *r, const fl_anomaly *a, const fl_anomaly *b)
+{
+    if (a->onset != b->onset)
+        return a->onset < b->onset ? -1 : 1;
+    int c = strcmp(fl_intern_name(r->names, a->service),
+                   fl_intern_name(r->names, b->service));
+    if (c)
+        return c;
+    if (a->signal != b->signal)
+        return a->signal < b->signal ? -1 : 1;
+    if (a->dir != b->dir)
+        return a->dir < b->dir ? -1 : 1;
+    return a->detected < b->detected ? -1 : a->detected > b->detected;
+}
+
+static void add_anomaly(const fl_rca *r, fl_incident *inc, const fl_anomaly *a)
 {
     if (inc->nanoms == inc->anoms_cap) {
         inc->anoms_cap = inc->anoms_cap ? inc->anoms_cap * 2 : 8;
         inc->anoms = fl_realloc(inc->anoms, inc->anoms_cap * sizeof *inc->anoms);
     }
-    inc->anoms[inc->nanoms++] = *a;
+    uint32_t i = inc->nanoms++;
+    while (i > 0 && anomaly_cmp(r, &inc->anoms[i - 1], a) > 0) {
+        inc->anoms[i] = inc->anoms[i - 1];
+        i--;
+    }
+    inc->anoms[i] = *a;
 }
 
 static fl_anomaly *find_anomaly(fl_incident *inc, uint32_t seq)
@@ -240,8 +276,7 @@ static void summarise(fl_rca *r, fl_incident *inc)
         if (fl_anomaly_is_impact(a)) {
             if (a->detected < inc->detected)
                 inc->detected = a->detected;
-            if (!first || a->onset < first->onset ||
-                (a->onset == first->onset && a->seq < first->seq))
+            if (!first) /* anomalies are in canonical order */
                 first = a;
         }
         if (a->end == FL_TIME_NONE)
@@ -287,9 +322,11 @@ static void summarise(fl_rca *r, fl_incident *inc)
         on[j] = t;
     }
     free(on);
-    if (first) {
+    if (first && !inc->id_frozen) {
         /* content-derived id: the same input yields the same id, and
-         * re-processing after a crash cannot mint a new one */
+         * re-processing after a crash cannot mint a new one. It is frozen
+         * once announced, so a later anomaly with an earlier onset cannot
+         * rename an incident consumers already hold */
         const char *svc = fl_intern_name(r->names, first->service);
         const char *sig = fl_signal_name(first->signal);
         uint64_t h = fl_hash64(svc, strlen(svc), 0);
@@ -309,7 +346,7 @@ static void attach_pending(fl_rca *r, fl_incident *inc, fl_time onset)
                     p->onset <= onset + r->conf.join &&
                     (p->end == FL_TIME_NONE || p->end >= onset - r->conf.join);
         if (near)
-            add_anomaly(inc, p);
+            add_anomaly(r, inc, p);
         else
             r->pending[k++] = *p;
     }
@@ -320,7 +357,7 @@ static fl_incident *open_incident(fl_rca *r, const fl_anomaly *a)
 {
     fl_incident *inc = fl_calloc(1, sizeof *inc);
     inc->state = FL_INCIDENT_OPEN;
-    add_anomaly(inc, a);
+    add_anomaly(r, inc, a);
     attach_pending(r, inc, a->onset);
     if (r->nincs == r->incs_cap) {
         r->incs_cap = r->incs_cap ? r->incs_cap * 2 : 16;
@@ -395,9 +432,9 @@ void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
         fl_time until = active_until(inc);
         if (a->onset <= (until == INT64_MAX ? until : until + r->conf.join) &&
             a->onset >= inc->start - r->conf.join) {
-            add_anomaly(inc, a);
+            add_anomaly(r, inc, a);
             summarise(r, inc);
-            fl_rank_incident(r, inc);
+            rerank(r, inc);
             return;
         }
     }
@@ -412,20 +449,31 @@ void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
     }
     fl_incident *inc = open_incident(r, a);
     summarise(r, inc);
-    ensure_unique_id(r, inc);
     fl_rank_incident(r, inc);
-    if (r->on_close)
-        r->on_close(r->ud, inc);
+}
+
+/* Fixes the id (canonical over the anomalies of the bucket that opened the
+ * incident, whatever order they arrived in) and announces the incident. */
+static void freeze(fl_rca *r, fl_incident *inc)
+{
+    if (inc->id_frozen)
+        return;
+    summarise(r, inc);
+    ensure_unique_id(r, inc);
+    inc->id_frozen = true;
+    fl_rank_incident(r, inc);
+    if (r->on_change && inc->state == FL_INCIDENT_OPEN)
+        r->on_change(r->ud, inc);
 }
 
 static void close_incident(fl_rca *r, fl_incident *inc)
 {
+    freeze(r, inc);
     summarise(r, inc);
-    ensure_unique_id(r, inc);
     fl_rank_incident(r, inc);
     inc->state = FL_INCIDENT_CLOSED;
-    if (r->on_close)
-        r->on_close(r->ud, inc);
+    if (r->on_change)
+        r->on_change(r->ud, inc);
 }
 
 void fl_rca_advance(fl_rca *r, fl_time wm)
@@ -434,6 +482,7 @@ void fl_rca_advance(fl_rca *r, fl_time wm)
         fl_incident *inc = r->incs[i];
         if (inc->state != FL_INCIDENT_OPEN)
             continue;
+        freeze(r, inc);
         fl_time until = active_until(inc);
         if (until != INT64_MAX && wm >= until + r->conf.join)
             close_incident(r, inc);
@@ -454,13 +503,13 @@ void fl_rca_finish(fl_rca *r)
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         if (inc->state == FL_INCIDENT_OPEN) {
+            freeze(r, inc);
             summarise(r, inc);
-            ensure_unique_id(r, inc);
             fl_rank_incident(r, inc);
             if (inc->end != FL_TIME_NONE) {
                 inc->state = FL_INCIDENT_CLOSED;
-                if (r->on_close)
-                    r->on_close(r->ud, inc);
+                if (r->on_change)
+                    r->on_change(r->ud, inc);
             }
         }
     }

@@ -6,7 +6,7 @@
 struct fl_rca {
     fl_rca_conf conf;
     const fl_intern *names;
-    fl_incident_cb on_close;
+    fl_incident_cb on_change;
     void *ud;
     fl_change **changes; /* sorted by time */
     uint32_t nchanges, changes_cap;

@@ -6,6 +6,9 @@
 #   unit       C unit tests (tests/unit), release and sanitizer builds
 #   cli        the command line against CONTRACT.md (tests/cli/run.sh)
 #   fuzz       the saved fuzz corpus replayed under ASan+UBSan
+#   kafka      consume against a mock cluster in another process, over
+#              TCP, fed by kcat: equals replay, kill -9 and resume, brokers
+#              down, malformed messages, /metrics under promtool, SIGTERM
 #   e2e        committed fixtures: the expected top cause for every kind,
 #              no incident in quiet hours (sanitizer build)
 #   scenarios  fresh seeds of the scenario generator (release build):
@@ -30,7 +33,7 @@ suite() {
     echo "== $name"
     "$@" >"$log/$name.out" 2>&1
     rc=$?
-    tail -n 30 "$log/$name.out" | grep -E "^(not ok|FAIL|fail)" | head -20
+    grep -E "^(not ok|FAIL )" "$log/$name.out" | head -20
     line=$(grep -E "^[0-9]+ passed, [0-9]+ failed" "$log/$name.out" | tail -n 1)
     if [ -n "$line" ]; then
         p=$(echo "$line" | sed 's/ passed.*//')
@@ -68,6 +71,7 @@ for f in build/asan/fuzz/fuzz_*; do
     [ -d "tests/fuzz/corpus/$t" ] || continue
     suite "fuzz-$t" "$f" "tests/fuzz/corpus/$t"
 done
+suite kafka sh tests/kafka/run.sh build/rel
 suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
     --fixtures fixtures --min-top1 1.0 --min-top3 1.0 --max-fp-per-hour 0
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \

@@ -19,13 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile uint64_t sink;
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_json: check failed: %s (%s:%d)\n", #cond,   \
-                    __FILE__, __LINE__);                                      \
-            abort();                                                          \
-        }                                                                     \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "fuzz_json: check failed: %s (%s:%d)\n", #cond,    \
+                    __FILE__, __LINE__);                                       \
+            abort();                                                           \
+        }                                                                      \
     } while (0)
 
 /* Reads every byte; decoded strings are valid UTF-8 without NUL bytes

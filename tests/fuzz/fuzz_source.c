@@ -23,13 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile uint64_t sink;
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_source: check failed: %s (%s:%d)\n", #cond, \
-                    __FILE__, __LINE__);                                      \
-            abort();                                                          \
-        }                                                                     \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "fuzz_source: check failed: %s (%s:%d)\n", #cond,  \
+                    __FILE__, __LINE__);                                       \
+            abort();                                                           \
+        }                                                                      \
     } while (0)
 
 static fl_decoder *dec;
@@ -47,7 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint64_t lines = 0, calls = 0;
     for (;;) {
-        fl_str line = {NULL, 0};
+        /* a stale value must not survive: fl_ingest.h promises an empty
+         * line with FL_LINE_TOO_LONG */
+        fl_str line = {"stale", 5};
         fl_line_status ls = fl_source_next(src, &line);
         calls++;
         CHECK(fl_source_bytes_read(src) <= size);
@@ -64,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines++;
         CHECK(fl_source_line_no(src) == lines);
         if (ls == FL_LINE_TOO_LONG) {
+            CHECK(line.n == 0);
             sink ^= lines;
         } else {
             CHECK(ls == FL_LINE_OK);

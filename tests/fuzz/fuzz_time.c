@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile uint64_t sink;
 
-static void fail(const char *what, const uint8_t *data, size_t size,
-                 fl_time t, const char *formatted, fl_time back)
+static void fail(const char *what, const uint8_t *data, size_t size, fl_time t,
+                 const char *formatted, fl_time back)
 {
     fprintf(stderr,
             "fuzz_time: %s\n  input (%zu bytes): '%.*s'\n  parsed: %" PRId64

@@ -10,23 +10,49 @@
  * LLVMFuzzerTestOneInput once. A crash or sanitizer report aborts the run;
  * otherwise it prints "fuzz replay: <target>: N inputs ok" and exits 0.
  * Exit 1 when an argument cannot be read (a missing corpus is an error, not
- * an empty pass).
+ * an empty pass). When an input crashes, its path is printed on stderr
+ * ("fuzz replay: crashed on PATH") before the process dies.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
+/* sanitizer runtimes call this before they exit on an error */
+void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
+
 static unsigned long n_inputs;
+static const char *current; /* the input being run, for crash messages */
+
+static void say_current(void)
+{
+    static const char pre[] = "fuzz replay: crashed on ";
+    if (!current)
+        return;
+    /* async-signal-safe: write(2) only */
+    ssize_t r = write(2, pre, sizeof pre - 1);
+    r = write(2, current, strlen(current));
+    r = write(2, "\n", 1);
+    (void)r;
+}
+
+static void on_signal(int sig)
+{
+    say_current();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int run_file(const char *path)
 {
@@ -77,7 +103,9 @@ static int run_file(const char *path)
     if (n)
         memcpy(exact, buf, n);
     free(buf);
+    current = path;
     LLVMFuzzerTestOneInput(exact, n);
+    current = NULL;
     free(exact);
     n_inputs++;
     return 0;
@@ -158,6 +186,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s FILE|DIR...\n", target);
         return 1;
     }
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(say_current);
+    signal(SIGABRT, on_signal);
+    signal(SIGSEGV, on_signal);
+    signal(SIGBUS, on_signal);
+    signal(SIGFPE, on_signal);
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize(&argc, &argv);
     int rc = 0;

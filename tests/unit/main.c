@@ -11,16 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_REPORTED 20 /* failed checks printed per test */
 
+extern const unit_suite unit_suite_state; /* test_state.c: checkpoints */
+
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
     &unit_suite_source, &unit_suite_sketch, &unit_suite_cusum,
-    &unit_suite_detect,
+    &unit_suite_detect, &unit_suite_state,
 };
 
 static unsigned cur_failures;
@@ -61,6 +65,40 @@ const char *unit_tmpdir(void)
         }
     }
     return tmpdir;
+}
+
+bool unit_run_isolated(unit_fn fn, unsigned timeout_s, char *why,
+                       size_t whylen)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "fork failed");
+        return false;
+    }
+    if (pid == 0) {
+        cur_failures = 0;
+        alarm(timeout_s);
+        fn();
+        fflush(stdout);
+        _exit(cur_failures ? 3 : 0); /* 1 is what sanitizers exit with */
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        ;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return true;
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+        snprintf(why, whylen, "did not finish within %u s (hang)", timeout_s);
+    else if (WIFSIGNALED(st))
+        snprintf(why, whylen, "killed by signal %d", WTERMSIG(st));
+    else if (WEXITSTATUS(st) == 3)
+        snprintf(why, whylen, "failed checks (above)");
+    else
+        snprintf(why, whylen, "exited with status %d (crash or sanitizer "
+                 "report)", WEXITSTATUS(st));
+    return false;
 }
 
 static void rm_rf(const char *path)

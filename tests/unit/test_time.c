@@ -189,6 +189,8 @@ static void epoch_string_exact(void)
     char buf[32];
     CHECK(parse("1710074096123", &t));
     CHECK_STR(fl_time_format(t, buf, sizeof buf), "2024-03-10T12:34:56.123Z");
+    CHECK(parse("1710074096001", &t));
+    CHECK_STR(fl_time_format(t, buf, sizeof buf), "2024-03-10T12:34:56.001Z");
     CHECK(fl_time_from_epoch(1710074096123.0, &t));
     CHECK_EQ(t, S(T0) + 123000000);
 }

@@ -50,6 +50,12 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Checks failed so far in the running test. */
 unsigned unit_failures(void);
+/* Runs fn in a child process, so a crash or a hang fails the calling test
+ * instead of the whole run. The child's failed checks are printed by the
+ * child. Returns true when the child finished within timeout_s seconds
+ * with no failed check; otherwise why says what happened. */
+bool unit_run_isolated(unit_fn fn, unsigned timeout_s, char *why,
+                       size_t whylen);
 /* A scratch directory for the running process (created on first use,
  * removed at exit with everything in it). */
 const char *unit_tmpdir(void);
@@ -76,13 +82,27 @@ const char *unit_tmpdir(void);
         }                                                                     \
     } while (0)
 
+/* Comparisons: integers compare as long long, and as doubles when either
+ * side is a floating type (so 0.65 > 0 is not truncated to 0 > 0). */
+#define UNIT_IS_FLOAT(x)                                                      \
+    _Generic((x), float: 1, double: 1, long double: 1, default: 0)
+
 #define UNIT_CMP_INT(a, op, b, ret)                                           \
     do {                                                                      \
-        long long a_ = (long long)(a), b_ = (long long)(b);                   \
-        if (!(a_ op b_)) {                                                    \
-            unit_fail(__FILE__, __LINE__, "%s %s %s: %lld vs %lld", #a, #op,  \
-                      #b, a_, b_);                                            \
-            ret;                                                              \
+        if (UNIT_IS_FLOAT(a) || UNIT_IS_FLOAT(b)) {                           \
+            double a_ = (double)(a), b_ = (double)(b);                        \
+            if (!(a_ op b_)) {                                                \
+                unit_fail(__FILE__, __LINE__, "%s %s %s: %.17g vs %.17g", #a, \
+                          #op, #b, a_, b_);                                   \
+                ret;                                                          \
+            }                                                                 \
+        } else {                                                              \
+            long long a_ = (long long)(a), b_ = (long long)(b);               \
+            if (!(a_ op b_)) {                                                \
+                unit_fail(__FILE__, __LINE__, "%s %s %s: %lld vs %lld", #a,   \
+                          #op, #b, a_, b_);                                   \
+                ret;                                                          \
+            }                                                                 \
         }                                                                     \
     } while (0)
 

@@ -1,0 +1,671 @@
+/*
+ * state.c - the detector's state for checkpoints: fl_detect_pack writes it
+ * as one msgpack value, fl_detect_unpack reads it back into a fresh
+ * detector and refuses anything it would not have produced itself.
+ *
+ * Layout, version 1 (maps with exactly the keys shown, packed in this
+ * order, read in any; "[x × n]" is an array of exactly n; conventions in
+ * common/fl_ckpt.h):
+ *
+ *   detect   {"v": 1,
+ *             "conf": {"bucket": ns, "ring": slots per service at start,
+ *                      "win": buckets in an end window},   must match ours
+ *             "frontier": time | FL_TIME_NONE (INT64_MIN),
+ *             "closed": last closed bucket | INT64_MIN before any,
+ *             "min_bucket": earliest bucket before the first advance
+ *                           | INT64_MAX,
+ *             "seq": next anomaly seq, "gaps": time gaps seen,
+ *             "svcs": [nil | svc]  index = service id, length nsvcs}
+ *   svc      {"started": bool, "first": first bucket,
+ *             "ring": [nil | slot × ring_n]   nil = empty slot,
+ *             "hist_n": [u32 × 720], "hist_e": [u32 × 720],
+ *             "carry": sketch, "carry_n": pooled buckets (≤ 6),
+ *             "xhist": [[f32 × 128] × 4]   log p50, p95, p99, request count,
+ *             "g": [gauss × 5]   by signal, "eb": binom,
+ *             "al": [alarm × 5]  by signal}
+ *   slot     {"idx": bucket, "n": requests, "err": errors,
+ *             "up": [[service | -1, errors] × 4], "lat": sketch}
+ *   sketch   {"lo": index of bins[0], "count": u64, "zeros": u64,
+ *             "bins": [u32 × n]}
+ *   gauss    {"mean", "var", "sp", "sn": f64, "sp_at", "sn_at": time | NONE,
+ *             "wsum", "wsum2": f64, "nobs": u32}
+ *   binom    {"ew_n", "ew_e": f64, "s": [f64 × 3], "s_at": [time | NONE × 3],
+ *             "excess": f64, "nobs": u32}
+ *   alarm    {"state": fl_det_state, "a": anomaly, "win": [f32 × win],
+ *             "win_n", "win_pos": u32, "fast": f64 (NaN allowed)}
+ *   anomaly  {"seq", "svc", "sig", "dir", "onset", "detected",
+ *             "end" (NONE while open), "peak_at", "base", "peak", "sev",
+ *             "req", "err", "exp", "blame": [[service | -1, errors] × 4]}
+ *
+ * What unpack checks beyond types: the configuration above; service ids
+ * (svcs length, blame, anomaly) below the id space; bucket indices within
+ * [0, FL_CKPT_TIME_LIM / bucket] (histories are indexed by bucket mod 720;
+ * the closed bucket may be -1); event time consistent with the closed
+ * bucket (closed in [bucket(frontier - lateness) - 1, bucket(frontier) - 1],
+ * both or neither set); ring sizes between the initial size and
+ * max(initial, 2 * FL_DETECT_MAX_AHEAD); each held slot in the position
+ * its bucket maps to (idx mod ring size) and still open; sketch
+ * windows of at most FL_SKETCH_MAX_BINS + 8 bins (ensure() may overshoot
+ * the cap by its 8-bin margin) at |lo| <= 2^20; enum values; end-window
+ * positions below the window.
+ */
+#include "detect_int.h"
+
+#include "../common/fl_ckpt.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAYOUT_VERSION 1
+#define SKETCH_MAX_N (FL_SKETCH_MAX_BINS + 8)
+#define SKETCH_LO_LIM (1 << 20)
+
+/* --------------------------------------------------------------- packing */
+
+static void pack_pairs(msgpack_packer *pk, const int32_t *svc,
+                       const uint32_t *err, size_t stride)
+{
+    msgpack_pack_array(pk, FL_BLAME_MAX);
+    for (int i = 0; i < FL_BLAME_MAX; i++) {
+        const int32_t *s = (const int32_t *)((const char *)svc + i * stride);
+        const uint32_t *e = (const uint32_t *)((const char *)err + i * stride);
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_int64(pk, *s);
+        msgpack_pack_uint64(pk, *e);
+    }
+}
+
+static void pack_sketch(msgpack_packer *pk, const fl_sketch *s)
+{
+    msgpack_pack_map(pk, 4);
+    fl_pk_key(pk, "lo");
+    msgpack_pack_int64(pk, s->lo);
+    fl_pk_key(pk, "count");
+    msgpack_pack_uint64(pk, s->count);
+    fl_pk_key(pk, "zeros");
+    msgpack_pack_uint64(pk, s->zeros);
+    fl_pk_key(pk, "bins");
+    msgpack_pack_array(pk, s->n);
+    for (uint32_t i = 0; i < s->n; i++)
+        msgpack_pack_uint64(pk, s->bins[i]);
+}
+
+void fl_anomaly_pack(msgpack_packer *pk, const fl_anomaly *a)
+{
+    msgpack_pack_map(pk, 15);
+    fl_pk_key(pk, "seq");
+    msgpack_pack_uint64(pk, a->seq);
+    fl_pk_key(pk, "svc");
+    msgpack_pack_int64(pk, a->service);
+    fl_pk_key(pk, "sig");
+    msgpack_pack_int64(pk, a->signal);
+    fl_pk_key(pk, "dir");
+    msgpack_pack_int64(pk, a->dir);
+    fl_pk_key(pk, "onset");
+    msgpack_pack_int64(pk, a->onset);
+    fl_pk_key(pk, "detected");
+    msgpack_pack_int64(pk, a->detected);
+    fl_pk_key(pk, "end");
+    msgpack_pack_int64(pk, a->end);
+    fl_pk_key(pk, "peak_at");
+    msgpack_pack_int64(pk, a->peak_at);
+    fl_pk_key(pk, "base");
+    msgpack_pack_double(pk, a->baseline);
+    fl_pk_key(pk, "peak");
+    msgpack_pack_double(pk, a->peak);
+    fl_pk_key(pk, "sev");
+    msgpack_pack_double(pk, a->severity);
+    fl_pk_key(pk, "req");
+    msgpack_pack_uint64(pk, a->requests);
+    fl_pk_key(pk, "err");
+    msgpack_pack_uint64(pk, a->errors);
+    fl_pk_key(pk, "exp");
+    msgpack_pack_double(pk, a->expected_errors);
+    fl_pk_key(pk, "blame");
+    pack_pairs(pk, &a->blame[0].service, &a->blame[0].errors,
+               sizeof a->blame[0]);
+}
+
+static void pack_gauss(msgpack_packer *pk, const fl_gauss_cusum *g)
+{
+    msgpack_pack_map(pk, 9);
+    fl_pk_key(pk, "mean");
+    msgpack_pack_double(pk, g->mean);
+    fl_pk_key(pk, "var");
+    msgpack_pack_double(pk, g->var);
+    fl_pk_key(pk, "sp");
+    msgpack_pack_double(pk, g->sp);
+    fl_pk_key(pk, "sn");
+    msgpack_pack_double(pk, g->sn);
+    fl_pk_key(pk, "sp_at");
+    msgpack_pack_int64(pk, g->sp_start);
+    fl_pk_key(pk, "sn_at");
+    msgpack_pack_int64(pk, g->sn_start);
+    fl_pk_key(pk, "wsum");
+    msgpack_pack_double(pk, g->wsum);
+    fl_pk_key(pk, "wsum2");
+    msgpack_pack_double(pk, g->wsum2);
+    fl_pk_key(pk, "nobs");
+    msgpack_pack_uint64(pk, g->nobs);
+}
+
+static void pack_binom(msgpack_packer *pk, const fl_binom_cusum *b)
+{
+    msgpack_pack_map(pk, 6);
+    fl_pk_key(pk, "ew_n");
+    msgpack_pack_double(pk, b->ew_n);
+    fl_pk_key(pk, "ew_e");
+    msgpack_pack_double(pk, b->ew_e);
+    fl_pk_key(pk, "s");
+    msgpack_pack_array(pk, FL_BINOM_ALTS);
+    for (int j = 0; j < FL_BINOM_ALTS; j++)
+        msgpack_pack_double(pk, b->s[j]);
+    fl_pk_key(pk, "s_at");
+    msgpack_pack_array(pk, FL_BINOM_ALTS);
+    for (int j = 0; j < FL_BINOM_ALTS; j++)
+        msgpack_pack_int64(pk, b->s_start[j]);
+    fl_pk_key(pk, "excess");
+    msgpack_pack_double(pk, b->excess);
+    fl_pk_key(pk, "nobs");
+    msgpack_pack_uint64(pk, b->nobs);
+}
+
+static void pack_alarm(msgpack_packer *pk, const fl_detect *d, const alarm *al)
+{
+    msgpack_pack_map(pk, 6);
+    fl_pk_key(pk, "state");
+    msgpack_pack_int64(pk, al->state);
+    fl_pk_key(pk, "a");
+    fl_anomaly_pack(pk, &al->a);
+    fl_pk_key(pk, "win");
+    msgpack_pack_array(pk, d->win);
+    for (uint32_t i = 0; i < d->win; i++)
+        msgpack_pack_float(pk, al->win[i]);
+    fl_pk_key(pk, "win_n");
+    msgpack_pack_uint64(pk, al->win_n);
+    fl_pk_key(pk, "win_pos");
+    msgpack_pack_uint64(pk, al->win_pos);
+    fl_pk_key(pk, "fast");
+    msgpack_pack_double(pk, al->fast);
+}
+
+static void pack_slot(msgpack_packer *pk, const slot *sl)
+{
+    if (sl->idx == INT64_MIN) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_map(pk, 5);
+    fl_pk_key(pk, "idx");
+    msgpack_pack_int64(pk, sl->idx);
+    fl_pk_key(pk, "n");
+    msgpack_pack_uint64(pk, sl->n);
+    fl_pk_key(pk, "err");
+    msgpack_pack_uint64(pk, sl->err);
+    fl_pk_key(pk, "up");
+    pack_pairs(pk, &sl->up[0].svc, &sl->up[0].err, sizeof sl->up[0]);
+    fl_pk_key(pk, "lat");
+    pack_sketch(pk, &sl->lat);
+}
+
+static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
+{
+    msgpack_pack_map(pk, 11);
+    fl_pk_key(pk, "started");
+    fl_pk_bool(pk, s->started);
+    fl_pk_key(pk, "first");
+    msgpack_pack_int64(pk, s->first_bucket);
+    fl_pk_key(pk, "ring");
+    msgpack_pack_array(pk, s->ring_n);
+    for (uint32_t k = 0; k < s->ring_n; k++)
+        pack_slot(pk, &s->ring[k]);
+    fl_pk_key(pk, "hist_n");
+    msgpack_pack_array(pk, HIST);
+    for (int i = 0; i < HIST; i++)
+        msgpack_pack_uint64(pk, s->hist_n[i]);
+    fl_pk_key(pk, "hist_e");
+    msgpack_pack_array(pk, HIST);
+    for (int i = 0; i < HIST; i++)
+        msgpack_pack_uint64(pk, s->hist_e[i]);
+    fl_pk_key(pk, "carry");
+    pack_sketch(pk, &s->carry);
+    fl_pk_key(pk, "carry_n");
+    msgpack_pack_uint64(pk, s->carry_buckets);
+    fl_pk_key(pk, "xhist");
+    msgpack_pack_array(pk, 4);
+    for (int k = 0; k < 4; k++) {
+        msgpack_pack_array(pk, XHIST);
+        for (int i = 0; i < XHIST; i++)
+            msgpack_pack_float(pk, s->xhist[k][i]);
+    }
+    fl_pk_key(pk, "g");
+    msgpack_pack_array(pk, FL_SIG__COUNT);
+    for (int k = 0; k < FL_SIG__COUNT; k++)
+        pack_gauss(pk, &s->g[k]);
+    fl_pk_key(pk, "eb");
+    pack_binom(pk, &s->eb);
+    fl_pk_key(pk, "al");
+    msgpack_pack_array(pk, FL_SIG__COUNT);
+    for (int k = 0; k < FL_SIG__COUNT; k++)
+        pack_alarm(pk, d, &s->al[k]);
+}
+
+void fl_detect_pack(const fl_detect *d, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 8);
+    fl_pk_key(pk, "v");
+    msgpack_pack_uint64(pk, LAYOUT_VERSION);
+    fl_pk_key(pk, "conf");
+    msgpack_pack_map(pk, 3);
+    fl_pk_key(pk, "bucket");
+    msgpack_pack_int64(pk, d->conf.bucket);
+    fl_pk_key(pk, "ring");
+    msgpack_pack_uint64(pk, d->ring_n);
+    fl_pk_key(pk, "win");
+    msgpack_pack_uint64(pk, d->win);
+    fl_pk_key(pk, "frontier");
+    msgpack_pack_int64(pk, d->frontier);
+    fl_pk_key(pk, "closed");
+    msgpack_pack_int64(pk, d->closed_upto);
+    fl_pk_key(pk, "min_bucket");
+    msgpack_pack_int64(pk, d->min_bucket);
+    fl_pk_key(pk, "seq");
+    msgpack_pack_uint64(pk, d->seq);
+    fl_pk_key(pk, "gaps");
+    msgpack_pack_uint64(pk, d->gaps);
+    fl_pk_key(pk, "svcs");
+    msgpack_pack_array(pk, d->nsvcs);
+    for (uint32_t i = 0; i < d->nsvcs; i++) {
+        if (d->svcs[i])
+            pack_svc(pk, d, d->svcs[i]);
+        else
+            msgpack_pack_nil(pk);
+    }
+}
+
+/* ------------------------------------------------------------- unpacking */
+
+/* Reading context: the reader plus what the checks compare against. */
+typedef struct {
+    fl_rd *rd;
+    fl_detect *d;
+    uint32_t nservices;
+    int64_t bmax; /* largest bucket index a checkpoint may hold */
+} ctx;
+
+static int64_t bucket_of(const fl_detect *d, fl_time t)
+{
+    int64_t b = t / d->conf.bucket;
+    if (t < 0 && t % d->conf.bucket)
+        b--;
+    return b;
+}
+
+/* [[service | -1, errors] × FL_BLAME_MAX] */
+static bool unpack_pairs(fl_rd *rd, const msgpack_object *map, const char *key,
+                         uint32_t nservices, int32_t *svc, uint32_t *err,
+                         size_t stride)
+{
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_f_array(rd, map, key, FL_BLAME_MAX, FL_BLAME_MAX, &it, &n))
+        return false;
+    size_t m = fl_rd_push(rd, ".%s", key);
+    for (uint32_t i = 0; i < n && !rd->failed; i++) {
+        size_t m2 = fl_rd_push(rd, "[%" PRIu32 "]", i);
+        const msgpack_object *pair;
+        uint32_t two;
+        int64_t s;
+        uint64_t e;
+        if (fl_rd_array(rd, &it[i], 2, 2, &pair, &two) &&
+            fl_rd_int(rd, &pair[0], -1, (int64_t)nservices - 1, &s) &&
+            fl_rd_uint(rd, &pair[1], UINT32_MAX, &e)) {
+            *(int32_t *)((char *)svc + i * stride) = (int32_t)s;
+            *(uint32_t *)((char *)err + i * stride) = (uint32_t)e;
+        }
+        fl_rd_pop(rd, m2);
+    }
+    fl_rd_pop(rd, m);
+    return !rd->failed;
+}
+
+static bool unpack_sketch(fl_rd *rd, const msgpack_object *map, const char *key,
+                          fl_sketch *s)
+{
+    static const char *const keys[] = {"lo", "count", "zeros", "bins", NULL};
+    const msgpack_object *o = fl_rd_get(rd, map, key);
+    if (!o)
+        return false;
+    size_t m = fl_rd_push(rd, ".%s", key);
+    int32_t lo;
+    uint64_t count, zeros;
+    const msgpack_object *bins;
+    uint32_t n;
+    if (fl_rd_map(rd, o, keys) &&
+        fl_rd_f_i32(rd, o, "lo", -SKETCH_LO_LIM, SKETCH_LO_LIM, &lo) &&
+        fl_rd_f_u64(rd, o, "count", &count) &&
+        fl_rd_f_u64(rd, o, "zeros", &zeros) &&
+        fl_rd_f_array(rd, o, "bins", 0, SKETCH_MAX_N, &bins, &n)) {
+        fl_sketch_reset(s);
+        if (n > s->cap) {
+            free(s->bins);
+            s->bins = fl_calloc(n, sizeof *s->bins);
+            s->cap = n;
+        }
+        if (n && !fl_rd_f_u32s(rd, o, "bins", n, s->bins)) {
+            fl_rd_pop(rd, m);
+            return false;
+        }
+        s->lo = lo;
+        s->n = n;
+        s->count = count;
+        s->zeros = zeros;
+    }
+    fl_rd_pop(rd, m);
+    return !rd->failed;
+}
+
+bool fl_anomaly_unpack(fl_rd *rd, const msgpack_object *o, uint32_t nservices,
+                       fl_anomaly *a)
+{
+    static const char *const keys[] = {
+        "seq",  "svc",  "sig", "dir", "onset", "detected", "end",   "peak_at",
+        "base", "peak", "sev", "req", "err",   "exp",      "blame", NULL};
+    if (!fl_rd_map(rd, o, keys))
+        return false;
+    if (nservices == 0)
+        return fl_rd_fail(rd, "an anomaly, but no services");
+    int32_t sig, dir;
+    memset(a, 0, sizeof *a);
+    if (!fl_rd_f_u32(rd, o, "seq", UINT32_MAX, &a->seq) ||
+        !fl_rd_f_i32(rd, o, "svc", 0, (int32_t)(nservices - 1), &a->service) ||
+        !fl_rd_f_i32(rd, o, "sig", 0, FL_SIG__COUNT - 1, &sig) ||
+        !fl_rd_f_i32(rd, o, "dir", FL_DIR_UP, FL_DIR_DOWN, &dir) ||
+        !fl_rd_f_time(rd, o, "onset", false, &a->onset) ||
+        !fl_rd_f_time(rd, o, "detected", false, &a->detected) ||
+        !fl_rd_f_time(rd, o, "end", true, &a->end) ||
+        !fl_rd_f_time(rd, o, "peak_at", false, &a->peak_at) ||
+        !fl_rd_f_float(rd, o, "base", &a->baseline) ||
+        !fl_rd_f_float(rd, o, "peak", &a->peak) ||
+        !fl_rd_f_float(rd, o, "sev", &a->severity) ||
+        !fl_rd_f_u64(rd, o, "req", &a->requests) ||
+        !fl_rd_f_u64(rd, o, "err", &a->errors) ||
+        !fl_rd_f_float(rd, o, "exp", &a->expected_errors) ||
+        !unpack_pairs(rd, o, "blame", nservices, &a->blame[0].service,
+                      &a->blame[0].errors, sizeof a->blame[0]))
+        return false;
+    a->signal = (fl_signal)sig;
+    a->dir = (fl_direction)dir;
+    return true;
+}
+
+static bool unpack_gauss(fl_rd *rd, const msgpack_object *o, fl_gauss_cusum *g)
+{
+    static const char *const keys[] = {"mean",  "var",  "sp",    "sn",   "sp_at",
+                                       "sn_at", "wsum", "wsum2", "nobs", NULL};
+    return fl_rd_map(rd, o, keys) && fl_rd_f_float(rd, o, "mean", &g->mean) &&
+           fl_rd_f_float(rd, o, "var", &g->var) &&
+           fl_rd_f_float(rd, o, "sp", &g->sp) &&
+           fl_rd_f_float(rd, o, "sn", &g->sn) &&
+           fl_rd_f_time(rd, o, "sp_at", true, &g->sp_start) &&
+           fl_rd_f_time(rd, o, "sn_at", true, &g->sn_start) &&
+           fl_rd_f_float(rd, o, "wsum", &g->wsum) &&
+           fl_rd_f_float(rd, o, "wsum2", &g->wsum2) &&
+           fl_rd_f_u32(rd, o, "nobs", UINT32_MAX, &g->nobs);
+}
+
+static bool unpack_binom(fl_rd *rd, const msgpack_object *map, const char *key,
+                         fl_binom_cusum *b)
+{
+    static const char *const keys[] = {"ew_n", "ew_e",   "s",    "s_at",
+                                       "excess", "nobs", NULL};
+    const msgpack_object *o = fl_rd_get(rd, map, key);
+    if (!o)
+        return false;
+    size_t m = fl_rd_push(rd, ".%s", key);
+    const msgpack_object *at;
+    uint32_t n;
+    if (fl_rd_map(rd, o, keys) && fl_rd_f_float(rd, o, "ew_n", &b->ew_n) &&
+        fl_rd_f_float(rd, o, "ew_e", &b->ew_e) &&
+        fl_rd_f_doubles(rd, o, "s", FL_BINOM_ALTS, b->s) &&
+        fl_rd_f_array(rd, o, "s_at", FL_BINOM_ALTS, FL_BINOM_ALTS, &at, &n) &&
+        fl_rd_f_float(rd, o, "excess", &b->excess) &&
+        fl_rd_f_u32(rd, o, "nobs", UINT32_MAX, &b->nobs)) {
+        for (uint32_t j = 0; j < n && !rd->failed; j++) {
+            size_t m2 = fl_rd_push(rd, ".s_at[%" PRIu32 "]", j);
+            fl_rd_time(rd, &at[j], true, &b->s_start[j]);
+            fl_rd_pop(rd, m2);
+        }
+    }
+    fl_rd_pop(rd, m);
+    return !rd->failed;
+}
+
+static bool unpack_alarm(ctx *c, const msgpack_object *o, alarm *al)
+{
+    static const char *const keys[] = {"state", "a",       "win",
+                                       "win_n", "win_pos", "fast", NULL};
+    fl_rd *rd = c->rd;
+    const fl_detect *d = c->d;
+    int32_t st;
+    if (!fl_rd_map(rd, o, keys) ||
+        !fl_rd_f_i32(rd, o, "state", FL_DET_WARMUP, FL_DET_ALARM, &st))
+        return false;
+    al->state = (fl_det_state)st;
+    const msgpack_object *a = fl_rd_get(rd, o, "a");
+    if (!a)
+        return false;
+    size_t m = fl_rd_push(rd, ".a");
+    bool ok = fl_anomaly_unpack(rd, a, c->nservices, &al->a);
+    fl_rd_pop(rd, m);
+    memset(al->win, 0, sizeof al->win);
+    return ok && fl_rd_f_floats(rd, o, "win", d->win, al->win) &&
+           fl_rd_f_u32(rd, o, "win_n", d->win, &al->win_n) &&
+           fl_rd_f_u32(rd, o, "win_pos", d->win - 1, &al->win_pos) &&
+           fl_rd_f_float(rd, o, "fast", &al->fast);
+}
+
+static bool unpack_slot(ctx *c, const msgpack_object *o, slot *sl,
+                        uint32_t pos, uint32_t ring_n)
+{
+    static const char *const keys[] = {"idx", "n", "err", "up", "lat", NULL};
+    fl_rd *rd = c->rd;
+    const fl_detect *d = c->d;
+    if (o->type == MSGPACK_OBJECT_NIL)
+        return true; /* empty: the fresh slot already is */
+    int64_t idx;
+    if (!fl_rd_map(rd, o, keys) ||
+        !fl_rd_f_int(rd, o, "idx", 0, c->bmax, &idx))
+        return false;
+    /* an open bucket (after the closed one, or at or after the earliest
+     * data before the first advance), where slot_for would have put it */
+    if (d->closed_upto == INT64_MIN && d->min_bucket == INT64_MAX)
+        return fl_rd_fail(rd, "bucket %" PRId64 " held before any data", idx);
+    int64_t base = d->closed_upto != INT64_MIN ? d->closed_upto + 1
+                                               : d->min_bucket;
+    if (idx < base)
+        return fl_rd_fail(rd, "bucket %" PRId64 " is closed (open buckets "
+                              "start at %" PRId64 ")", idx, base);
+    if ((uint64_t)idx % ring_n != pos)
+        return fl_rd_fail(rd, "bucket %" PRId64 " in slot %" PRIu32
+                              ", belongs in slot %" PRIu64,
+                          idx, pos, (uint64_t)idx % ring_n);
+    sl->idx = idx;
+    return fl_rd_f_u32(rd, o, "n", UINT32_MAX, &sl->n) &&
+           fl_rd_f_u32(rd, o, "err", UINT32_MAX, &sl->err) &&
+           unpack_pairs(rd, o, "up", c->nservices, &sl->up[0].svc,
+                        &sl->up[0].err, sizeof sl->up[0]) &&
+           unpack_sketch(rd, o, "lat", &sl->lat);
+}
+
+static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
+{
+    static const char *const keys[] = {"started", "first", "ring",  "hist_n",
+                                       "hist_e",  "carry", "carry_n", "xhist",
+                                       "g",       "eb",    "al",      NULL};
+    fl_rd *rd = c->rd;
+    fl_detect *d = c->d;
+    if (!fl_rd_map(rd, o, keys))
+        return false;
+    svc_state *s = fl_det_svc(d, id);
+    const msgpack_object *ring, *xh, *g, *al;
+    uint32_t ring_n, n;
+    uint32_t ring_max = FL_MAX(d->ring_n, 2 * FL_DETECT_MAX_AHEAD);
+    if (!fl_rd_f_bool(rd, o, "started", &s->started) ||
+        !fl_rd_f_int(rd, o, "first", 0, c->bmax, &s->first_bucket) ||
+        !fl_rd_f_array(rd, o, "ring", d->ring_n, ring_max, &ring, &ring_n))
+        return false;
+    if (ring_n != s->ring_n) {
+        fl_det_ring_free(s->ring, s->ring_n);
+        s->ring = fl_det_ring_new(ring_n);
+        s->ring_n = ring_n;
+    }
+    for (uint32_t k = 0; k < ring_n; k++) {
+        size_t m = fl_rd_push(rd, ".ring[%" PRIu32 "]", k);
+        bool ok = unpack_slot(c, &ring[k], &s->ring[k], k, ring_n);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    if (!fl_rd_f_u32s(rd, o, "hist_n", HIST, s->hist_n) ||
+        !fl_rd_f_u32s(rd, o, "hist_e", HIST, s->hist_e) ||
+        !unpack_sketch(rd, o, "carry", &s->carry) ||
+        !fl_rd_f_u32(rd, o, "carry_n", LAT_POOL, &s->carry_buckets) ||
+        !fl_rd_f_array(rd, o, "xhist", 4, 4, &xh, &n))
+        return false;
+    for (uint32_t k = 0; k < 4; k++) {
+        /* a one-key view so the array reader names the path */
+        size_t m = fl_rd_push(rd, ".xhist[%" PRIu32 "]", k);
+        const msgpack_object *it;
+        uint32_t cnt;
+        bool ok = fl_rd_array(rd, &xh[k], XHIST, XHIST, &it, &cnt);
+        for (uint32_t i = 0; ok && i < XHIST; i++) {
+            if (it[i].type != MSGPACK_OBJECT_FLOAT32) {
+                size_t m2 = fl_rd_push(rd, "[%" PRIu32 "]", i);
+                char got[64];
+                fl_rd_describe(&it[i], got, sizeof got);
+                fl_rd_fail(rd, "expected float32, got %s", got);
+                fl_rd_pop(rd, m2);
+                ok = false;
+            } else {
+                s->xhist[k][i] = (float)it[i].via.f64;
+            }
+        }
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    if (!fl_rd_f_array(rd, o, "g", FL_SIG__COUNT, FL_SIG__COUNT, &g, &n))
+        return false;
+    for (uint32_t k = 0; k < FL_SIG__COUNT; k++) {
+        size_t m = fl_rd_push(rd, ".g[%" PRIu32 "]", k);
+        bool ok = unpack_gauss(rd, &g[k], &s->g[k]);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    if (!unpack_binom(rd, o, "eb", &s->eb) ||
+        !fl_rd_f_array(rd, o, "al", FL_SIG__COUNT, FL_SIG__COUNT, &al, &n))
+        return false;
+    for (uint32_t k = 0; k < FL_SIG__COUNT; k++) {
+        size_t m = fl_rd_push(rd, ".al[%" PRIu32 "]", k);
+        bool ok = unpack_alarm(c, &al[k], &s->al[k]);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool check_conf(fl_rd *rd, const fl_detect *d, const msgpack_object *o)
+{
+    static const char *const keys[] = {"bucket", "ring", "win", NULL};
+    const msgpack_object *cf = fl_rd_get(rd, o, "conf");
+    if (!cf)
+        return false;
+    size_t m = fl_rd_push(rd, ".conf");
+    int64_t bucket;
+    uint32_t ring_n, win;
+    if (fl_rd_map(rd, cf, keys) &&
+        fl_rd_f_int(rd, cf, "bucket", 1, INT64_MAX, &bucket) &&
+        fl_rd_f_u32(rd, cf, "ring", UINT32_MAX, &ring_n) &&
+        fl_rd_f_u32(rd, cf, "win", UINT32_MAX, &win)) {
+        if (bucket != d->conf.bucket)
+            fl_rd_fail(rd, "made with buckets of %" PRId64 " ns, this run "
+                           "uses %" PRId64, bucket, (int64_t)d->conf.bucket);
+        else if (ring_n != d->ring_n)
+            fl_rd_fail(rd, "made with %" PRIu32 " open buckets per service "
+                           "(--lateness), this run keeps %" PRIu32,
+                       ring_n, d->ring_n);
+        else if (win != d->win)
+            fl_rd_fail(rd, "made with an end window of %" PRIu32 " buckets, "
+                           "this run uses %" PRIu32, win, d->win);
+    }
+    fl_rd_pop(rd, m);
+    return !rd->failed;
+}
+
+bool fl_detect_unpack(fl_detect *d, const msgpack_object *o,
+                      uint32_t nservices, char *errstr, size_t errlen)
+{
+    static const char *const keys[] = {"v",   "conf", "frontier", "closed",
+                                       "min_bucket", "seq", "gaps", "svcs",
+                                       NULL};
+    fl_rd rd;
+    fl_rd_init(&rd, "detect", errstr, errlen);
+    if (d->nsvcs || d->frontier != FL_TIME_NONE || d->closed_upto != INT64_MIN)
+        return fl_rd_fail(&rd, "the detector has already seen events");
+    ctx c = {&rd, d, nservices, FL_CKPT_TIME_LIM / d->conf.bucket};
+    uint32_t v;
+    if (!fl_rd_map(&rd, o, keys) ||
+        !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
+        return false;
+    if (v != LAYOUT_VERSION)
+        return fl_rd_fail(&rd, "layout version %" PRIu32 ", this build reads "
+                               "%d", v, LAYOUT_VERSION);
+    if (!check_conf(&rd, d, o))
+        return false;
+
+    /* event time: both unset, or the closed bucket where advance leaves it
+     * (flush may have closed up to the frontier's own bucket) */
+    fl_time frontier;
+    int64_t closed, minb;
+    if (!fl_rd_f_time(&rd, o, "frontier", true, &frontier) ||
+        !fl_rd_f_int(&rd, o, "closed", INT64_MIN, c.bmax, &closed) ||
+        !fl_rd_f_int(&rd, o, "min_bucket", -1, INT64_MAX, &minb))
+        return false;
+    if (closed != INT64_MIN && closed < -1)
+        return fl_rd_fail(&rd, "closed bucket %" PRId64 " out of range", closed);
+    if (minb != INT64_MAX && minb > c.bmax)
+        return fl_rd_fail(&rd, "min_bucket %" PRId64 " out of range", minb);
+    if ((frontier == FL_TIME_NONE) != (closed == INT64_MIN))
+        return fl_rd_fail(&rd, "frontier and closed bucket disagree");
+    if (frontier != FL_TIME_NONE) {
+        int64_t lo = bucket_of(d, frontier - d->conf.lateness) - 1;
+        int64_t hi = bucket_of(d, frontier) - 1;
+        if (closed < lo || closed > hi)
+            return fl_rd_fail(&rd, "closed bucket %" PRId64 " inconsistent with "
+                                   "the frontier (expected %" PRId64
+                                   "..%" PRId64 ")", closed, lo, hi);
+    }
+    d->frontier = frontier;
+    d->closed_upto = closed;
+    d->min_bucket = minb;
+    const msgpack_object *svcs;
+    uint32_t n;
+    if (!fl_rd_f_u32(&rd, o, "seq", UINT32_MAX, &d->seq) ||
+        !fl_rd_f_u64(&rd, o, "gaps", &d->gaps) ||
+        !fl_rd_f_array(&rd, o, "svcs", 0, nservices, &svcs, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (svcs[i].type == MSGPACK_OBJECT_NIL)
+            continue;
+        size_t m = fl_rd_push(&rd, ".svcs[%" PRIu32 "]", i);
+        bool ok = unpack_svc(&c, &svcs[i], (int32_t)i);
+        fl_rd_pop(&rd, m);
+        if (!ok)
+            return false;
+    }
+    return true;
+}

@@ -1,0 +1,419 @@
+/*
+ * state.c - the RCA stage's state for checkpoints: fl_rca_pack writes it as
+ * one msgpack value, fl_rca_unpack reads it back into a fresh fl_rca whose
+ * intern table has already been restored, refusing anything it would not
+ * have produced itself.
+ *
+ * Layout, version 1 (maps with the keys shown; conventions in
+ * common/fl_ckpt.h; anomalies use detect/state.c's anomaly layout):
+ *
+ *   rca       {"v": 1,
+ *              "changes": [change]     in the index's (time) order,
+ *              "incs": [incident]      in opening order,
+ *              "pending": [anomaly]    surges not (yet) in an incident,
+ *              "edges": [[caller, callee]]  sorted, so packing is canonical}
+ *   change    {"ts": time, "kind": fl_change_kind, "svc": service,
+ *              "version", "change_id", "author": string | nil}
+ *   incident  {"id": string, "frozen": bool (id fixed and announced),
+ *              "state": fl_incident_state, "start", "detected": time,
+ *              "end": time | NONE, "anoms": [anomaly], "svcs": [service],
+ *              "causes": [cause], "ruled": [string], "rank_sig": u64}
+ *   cause     {"type": fl_cause_type, "svc": service,
+ *              "change": index into "changes" | nil, "at": time,
+ *              "score": f64, "evidence": [string]}
+ *
+ * A cause's change is stored as its index and re-linked to the restored
+ * change. What unpack checks beyond types: service ids below the interner's
+ * count; enum values; times within FL_CKPT_TIME_LIM; changes in time order;
+ * a change index exactly for change causes, in range; at least one anomaly
+ * per incident and no more services than anomalies; at most max_causes
+ * causes, FL_EVIDENCE_MAX evidence lines and 1024 ruled-out lines;
+ * incident ids of 1-23 characters from [A-Za-z0-9-] (they name report
+ * files); edges between two distinct known services, no duplicates, at
+ * most FL_RCA_MAX_EDGES.
+ */
+#include "rca_int.h"
+
+#include "../common/fl_ckpt.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAYOUT_VERSION 1
+#define MAX_RULED 1024
+
+/* --------------------------------------------------------------- packing */
+
+static void pack_change(msgpack_packer *pk, const fl_change *c)
+{
+    msgpack_pack_map(pk, 6);
+    fl_pk_key(pk, "ts");
+    msgpack_pack_int64(pk, c->ts);
+    fl_pk_key(pk, "kind");
+    msgpack_pack_int64(pk, c->kind);
+    fl_pk_key(pk, "svc");
+    msgpack_pack_int64(pk, c->service);
+    fl_pk_key(pk, "version");
+    fl_pk_cstr_or_nil(pk, c->version);
+    fl_pk_key(pk, "change_id");
+    fl_pk_cstr_or_nil(pk, c->change_id);
+    fl_pk_key(pk, "author");
+    fl_pk_cstr_or_nil(pk, c->author);
+}
+
+static void pack_cause(msgpack_packer *pk, const fl_rca *r, const fl_cause *c)
+{
+    msgpack_pack_map(pk, 6);
+    fl_pk_key(pk, "type");
+    msgpack_pack_int64(pk, c->type);
+    fl_pk_key(pk, "svc");
+    msgpack_pack_int64(pk, c->service);
+    fl_pk_key(pk, "change");
+    uint32_t k = r->nchanges;
+    if (c->change)
+        for (k = 0; k < r->nchanges; k++)
+            if (r->changes[k] == c->change)
+                break;
+    if (k < r->nchanges)
+        msgpack_pack_uint64(pk, k);
+    else
+        msgpack_pack_nil(pk); /* never for a change cause: changes stay */
+    fl_pk_key(pk, "at");
+    msgpack_pack_int64(pk, c->at);
+    fl_pk_key(pk, "score");
+    msgpack_pack_double(pk, c->score);
+    fl_pk_key(pk, "evidence");
+    msgpack_pack_array(pk, c->nevidence);
+    for (uint32_t i = 0; i < c->nevidence; i++)
+        fl_pk_cstr_or_nil(pk, c->evidence[i]);
+}
+
+static void pack_incident(msgpack_packer *pk, const fl_rca *r,
+                          const fl_incident *inc)
+{
+    msgpack_pack_map(pk, 11);
+    fl_pk_key(pk, "id");
+    fl_pk_str(pk, inc->id, strlen(inc->id));
+    fl_pk_key(pk, "frozen");
+    fl_pk_bool(pk, inc->id_frozen);
+    fl_pk_key(pk, "state");
+    msgpack_pack_int64(pk, inc->state);
+    fl_pk_key(pk, "start");
+    msgpack_pack_int64(pk, inc->start);
+    fl_pk_key(pk, "detected");
+    msgpack_pack_int64(pk, inc->detected);
+    fl_pk_key(pk, "end");
+    msgpack_pack_int64(pk, inc->end);
+    fl_pk_key(pk, "anoms");
+    msgpack_pack_array(pk, inc->nanoms);
+    for (uint32_t i = 0; i < inc->nanoms; i++)
+        fl_anomaly_pack(pk, &inc->anoms[i]);
+    fl_pk_key(pk, "svcs");
+    msgpack_pack_array(pk, inc->nservices);
+    for (uint32_t i = 0; i < inc->nservices; i++)
+        msgpack_pack_int64(pk, inc->services[i]);
+    fl_pk_key(pk, "causes");
+    msgpack_pack_array(pk, inc->ncauses);
+    for (uint32_t i = 0; i < inc->ncauses; i++)
+        pack_cause(pk, r, &inc->causes[i]);
+    fl_pk_key(pk, "ruled");
+    msgpack_pack_array(pk, inc->nruled);
+    for (uint32_t i = 0; i < inc->nruled; i++)
+        fl_pk_cstr_or_nil(pk, inc->ruled_out[i]);
+    fl_pk_key(pk, "rank_sig");
+    msgpack_pack_uint64(pk, inc->rank_sig);
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+void fl_rca_pack(const fl_rca *r, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 5);
+    fl_pk_key(pk, "v");
+    msgpack_pack_uint64(pk, LAYOUT_VERSION);
+    fl_pk_key(pk, "changes");
+    msgpack_pack_array(pk, r->nchanges);
+    for (uint32_t i = 0; i < r->nchanges; i++)
+        pack_change(pk, r->changes[i]);
+    fl_pk_key(pk, "incs");
+    msgpack_pack_array(pk, r->nincs);
+    for (uint32_t i = 0; i < r->nincs; i++)
+        pack_incident(pk, r, r->incs[i]);
+    fl_pk_key(pk, "pending");
+    msgpack_pack_array(pk, r->npending);
+    for (uint32_t i = 0; i < r->npending; i++)
+        fl_anomaly_pack(pk, &r->pending[i]);
+    /* the edge set in key order (the table's order depends on its history) */
+    uint64_t *keys = fl_malloc(((size_t)r->nedges + 1) * sizeof *keys);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->edges_cap && n < r->nedges; i++)
+        if (r->edges[i])
+            keys[n++] = r->edges[i] - 1;
+    qsort(keys, n, sizeof *keys, u64_cmp);
+    fl_pk_key(pk, "edges");
+    msgpack_pack_array(pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_int64(pk, (int32_t)(uint32_t)(keys[i] >> 32));
+        msgpack_pack_int64(pk, (int32_t)(uint32_t)keys[i]);
+    }
+    free(keys);
+}
+
+/* ------------------------------------------------------------- unpacking */
+
+static bool unpack_change(fl_rd *rd, const msgpack_object *o, fl_change *c,
+                          uint32_t nsvc)
+{
+    static const char *const keys[] = {"ts",        "kind",   "svc", "version",
+                                       "change_id", "author", NULL};
+    int32_t kind;
+    if (!fl_rd_map(rd, o, keys) || !fl_rd_f_time(rd, o, "ts", false, &c->ts) ||
+        !fl_rd_f_i32(rd, o, "kind", FL_CHANGE_DEPLOY, FL_CHANGE_FLAG, &kind) ||
+        !fl_rd_f_i32(rd, o, "svc", 0, (int32_t)nsvc - 1, &c->service) ||
+        !fl_rd_f_strdup(rd, o, "version", true, &c->version) ||
+        !fl_rd_f_strdup(rd, o, "change_id", true, &c->change_id) ||
+        !fl_rd_f_strdup(rd, o, "author", true, &c->author))
+        return false;
+    c->kind = (fl_change_kind)kind;
+    return true;
+}
+
+/* An array of strings under key: each fl_strndup'ed into out[*n] as read,
+ * so a failure part-way leaves only counted strings to free. */
+static bool unpack_strings(fl_rd *rd, const msgpack_object *map,
+                           const char *key, uint32_t max, char **out,
+                           uint32_t *nout)
+{
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_f_array(rd, map, key, 0, max, &it, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(rd, ".%s[%" PRIu32 "]", key, i);
+        const char *p = NULL;
+        uint32_t len = 0;
+        bool ok = fl_rd_string(rd, &it[i], FL_CKPT_STR_MAX, false, &p, &len);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        out[(*nout)++] = fl_strndup(p, len);
+    }
+    return true;
+}
+
+static bool unpack_cause(fl_rd *rd, const fl_rca *r, const msgpack_object *o,
+                         fl_cause *c, uint32_t nsvc)
+{
+    static const char *const keys[] = {"type", "svc",   "change",
+                                       "at",   "score", "evidence", NULL};
+    int32_t type;
+    if (!fl_rd_map(rd, o, keys) ||
+        !fl_rd_f_i32(rd, o, "type", FL_CAUSE_CHANGE, FL_CAUSE_SERVICE, &type) ||
+        !fl_rd_f_i32(rd, o, "svc", 0, (int32_t)nsvc - 1, &c->service) ||
+        !fl_rd_f_time(rd, o, "at", false, &c->at) ||
+        !fl_rd_f_float(rd, o, "score", &c->score))
+        return false;
+    c->type = (fl_cause_type)type;
+    const msgpack_object *ch = fl_rd_get(rd, o, "change");
+    if (!ch)
+        return false;
+    size_t m = fl_rd_push(rd, ".change");
+    if (c->type == FL_CAUSE_CHANGE) {
+        uint64_t k;
+        if (r->nchanges == 0)
+            fl_rd_fail(rd, "a change cause, but no changes");
+        else if (fl_rd_uint(rd, ch, r->nchanges - 1, &k))
+            c->change = r->changes[k];
+    } else if (ch->type != MSGPACK_OBJECT_NIL) {
+        fl_rd_fail(rd, "a change index on a cause that is not a change");
+    }
+    fl_rd_pop(rd, m);
+    if (rd->failed)
+        return false;
+    return unpack_strings(rd, o, "evidence", FL_EVIDENCE_MAX, c->evidence,
+                          &c->nevidence);
+}
+
+static bool id_ok(const char *p, uint32_t n)
+{
+    if (n == 0 || n >= sizeof ((fl_incident *)0)->id)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool unpack_incident(fl_rd *rd, const fl_rca *r,
+                            const msgpack_object *o, fl_incident *inc,
+                            uint32_t nsvc)
+{
+    static const char *const keys[] = {
+        "id",   "frozen", "state", "start",    "detected", "end",
+        "anoms", "svcs",  "causes", "ruled",   "rank_sig", NULL};
+    const char *id = NULL;
+    uint32_t idn = 0;
+    int32_t state;
+    if (!fl_rd_map(rd, o, keys))
+        return false;
+    size_t m = fl_rd_push(rd, ".id");
+    if (fl_rd_string(rd, fl_rd_get(rd, o, "id"), 64, false, &id, &idn) &&
+        !id_ok(id, idn))
+        fl_rd_fail(rd, "not an incident id: \"%.*s\"", (int)idn, id);
+    fl_rd_pop(rd, m);
+    if (rd->failed)
+        return false;
+    memcpy(inc->id, id, idn);
+    inc->id[idn] = '\0';
+    if (!fl_rd_f_bool(rd, o, "frozen", &inc->id_frozen) ||
+        !fl_rd_f_i32(rd, o, "state", FL_INCIDENT_OPEN, FL_INCIDENT_CLOSED,
+                     &state) ||
+        !fl_rd_f_time(rd, o, "start", false, &inc->start) ||
+        !fl_rd_f_time(rd, o, "detected", false, &inc->detected) ||
+        !fl_rd_f_time(rd, o, "end", true, &inc->end) ||
+        !fl_rd_f_u64(rd, o, "rank_sig", &inc->rank_sig))
+        return false;
+    inc->state = (fl_incident_state)state;
+
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_f_array(rd, o, "anoms", 1, UINT32_MAX, &it, &n))
+        return false;
+    inc->anoms = fl_calloc(n, sizeof *inc->anoms);
+    inc->anoms_cap = n;
+    for (uint32_t i = 0; i < n; i++) {
+        m = fl_rd_push(rd, ".anoms[%" PRIu32 "]", i);
+        bool ok = fl_anomaly_unpack(rd, &it[i], nsvc, &inc->anoms[i]);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        inc->nanoms = i + 1;
+    }
+
+    if (!fl_rd_f_array(rd, o, "svcs", 0, inc->nanoms, &it, &n))
+        return false;
+    inc->services = fl_calloc((size_t)inc->nanoms + 1, sizeof *inc->services);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t s;
+        m = fl_rd_push(rd, ".svcs[%" PRIu32 "]", i);
+        bool ok = fl_rd_int(rd, &it[i], 0, (int64_t)nsvc - 1, &s);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        inc->services[i] = (int32_t)s;
+    }
+    inc->nservices = n;
+
+    if (!fl_rd_f_array(rd, o, "causes", 0, r->conf.max_causes, &it, &n))
+        return false;
+    inc->causes = fl_calloc((size_t)n + 1, sizeof *inc->causes);
+    inc->ncauses = n; /* zeroed causes hold nothing to free */
+    for (uint32_t i = 0; i < n; i++) {
+        m = fl_rd_push(rd, ".causes[%" PRIu32 "]", i);
+        bool ok = unpack_cause(rd, r, &it[i], &inc->causes[i], nsvc);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+
+    if (!fl_rd_f_array(rd, o, "ruled", 0, MAX_RULED, &it, &n))
+        return false;
+    inc->ruled_out = fl_calloc((size_t)n + 1, sizeof *inc->ruled_out);
+    return unpack_strings(rd, o, "ruled", MAX_RULED, inc->ruled_out,
+                          &inc->nruled);
+}
+
+bool fl_rca_unpack(fl_rca *r, const msgpack_object *o, char *errstr,
+                   size_t errlen)
+{
+    static const char *const keys[] = {"v",       "changes", "incs",
+                                       "pending", "edges",   NULL};
+    fl_rd rd;
+    fl_rd_init(&rd, "rca", errstr, errlen);
+    if (r->nchanges || r->nincs || r->npending || r->nedges)
+        return fl_rd_fail(&rd, "the RCA has already seen events");
+    uint32_t nsvc = fl_intern_count(r->names);
+    uint32_t v;
+    if (!fl_rd_map(&rd, o, keys) || !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
+        return false;
+    if (v != LAYOUT_VERSION)
+        return fl_rd_fail(&rd, "layout version %" PRIu32 ", this build reads "
+                               "%d", v, LAYOUT_VERSION);
+
+    /* changes first: causes refer to them by index */
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_f_array(&rd, o, "changes", 0, UINT32_MAX / 2, &it, &n))
+        return false;
+    r->changes = fl_calloc((size_t)n + 1, sizeof *r->changes);
+    r->changes_cap = n + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        fl_change *c = fl_calloc(1, sizeof *c);
+        r->changes[r->nchanges++] = c; /* owned by r from here */
+        size_t m = fl_rd_push(&rd, ".changes[%" PRIu32 "]", i);
+        bool ok = unpack_change(&rd, &it[i], c, nsvc);
+        if (ok && i > 0 && c->ts < r->changes[i - 1]->ts)
+            ok = fl_rd_fail(&rd, "out of time order");
+        fl_rd_pop(&rd, m);
+        if (!ok)
+            return false;
+    }
+
+    if (!fl_rd_f_array(&rd, o, "incs", 0, UINT32_MAX / 2, &it, &n))
+        return false;
+    r->incs = fl_calloc((size_t)n + 1, sizeof *r->incs);
+    r->incs_cap = n + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        fl_incident *inc = fl_calloc(1, sizeof *inc);
+        r->incs[r->nincs++] = inc; /* owned by r from here */
+        size_t m = fl_rd_push(&rd, ".incs[%" PRIu32 "]", i);
+        bool ok = unpack_incident(&rd, r, &it[i], inc, nsvc);
+        fl_rd_pop(&rd, m);
+        if (!ok)
+            return false;
+    }
+
+    if (!fl_rd_f_array(&rd, o, "pending", 0, UINT32_MAX / 2, &it, &n))
+        return false;
+    r->pending = fl_calloc((size_t)n + 1, sizeof *r->pending);
+    r->pending_cap = n + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(&rd, ".pending[%" PRIu32 "]", i);
+        bool ok = fl_anomaly_unpack(&rd, &it[i], nsvc, &r->pending[i]);
+        fl_rd_pop(&rd, m);
+        if (!ok)
+            return false;
+        r->npending = i + 1;
+    }
+
+    if (!fl_rd_f_array(&rd, o, "edges", 0, FL_RCA_MAX_EDGES, &it, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(&rd, ".edges[%" PRIu32 "]", i);
+        const msgpack_object *pair;
+        uint32_t two;
+        int64_t from, to;
+        if (fl_rd_array(&rd, &it[i], 2, 2, &pair, &two) &&
+            fl_rd_int(&rd, &pair[0], 0, (int64_t)nsvc - 1, &from) &&
+            fl_rd_int(&rd, &pair[1], 0, (int64_t)nsvc - 1, &to)) {
+            if (from == to)
+                fl_rd_fail(&rd, "an edge from a service to itself");
+            else if (fl_rca_edge(r, (int32_t)from, (int32_t)to),
+                     r->nedges != i + 1)
+                fl_rd_fail(&rd, "duplicate edge");
+        }
+        fl_rd_pop(&rd, m);
+        if (rd.failed)
+            return false;
+    }
+    return true;
+}
