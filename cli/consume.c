@@ -210,6 +210,14 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
 static void on_incident(void *ud, const fl_incident *inc)
 {
     fl_consumer *c = ud;
+    if (c->o->report) {
+        /* the postmortem follows the incident: rewritten (atomically) each
+         * time it opens, is re-ranked or ends */
+        char errstr[512];
+        if (fl_pipeline_write_report(c->p, inc, c->o->report, errstr,
+                                     sizeof errstr) != 0)
+            fprintf(stderr, "faultline consume: %s\n", errstr);
+    }
     if (c->out) {
         fl_buf b = {0};
         fl_incident_json(&b, fl_pipeline_rca(c->p), inc);

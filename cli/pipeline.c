@@ -246,6 +246,31 @@ static int mkdir_p(const char *dir)
 }
 
 
+int fl_pipeline_write_report(const fl_pipeline *p, const fl_incident *inc,
+                             const char *dir, char *errstr, size_t errlen)
+{
+    if (mkdir_p(dir) != 0) {
+        snprintf(errstr, errlen, "%s: cannot create directory: %s", dir,
+                 strerror(errno));
+        return -1;
+    }
+    for (int html = 0; html < 2; html++) {
+        char path[4200];
+        fl_buf b = {0};
+        if (html)
+            fl_incident_html(&b, p->rca, inc);
+        else
+            fl_incident_markdown(&b, p->rca, inc);
+        snprintf(path, sizeof path, "%s/%s.%s", dir, inc->id,
+                 html ? "html" : "md");
+        fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
+        fl_buf_free(&b);
+        if (e != FL_OK)
+            return -1;
+    }
+    return 0;
+}
+
 int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
                               char *errstr, size_t errlen)
 {
@@ -257,25 +282,12 @@ int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
     uint32_t n;
     const fl_incident **v = sorted_incidents(p, &n);
     int written = 0;
-    for (uint32_t i = 0; i < n && written >= 0; i++) {
-        for (int html = 0; html < 2; html++) {
-            char path[4200];
-            fl_buf b = {0};
-            if (html)
-                fl_incident_html(&b, p->rca, v[i]);
-            else
-                fl_incident_markdown(&b, p->rca, v[i]);
-            snprintf(path, sizeof path, "%s/%s.%s", dir, v[i]->id,
-                     html ? "html" : "md");
-            fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
-            fl_buf_free(&b);
-            if (e != FL_OK) {
-                written = -1;
-                break;
-            }
+    for (uint32_t i = 0; i < n; i++) {
+        if (fl_pipeline_write_report(p, v[i], dir, errstr, errlen) != 0) {
+            written = -1;
+            break;
         }
-        if (written >= 0)
-            written++;
+        written++;
     }
     free(v);
     return written;

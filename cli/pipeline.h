@@ -56,6 +56,9 @@ const fl_rca *fl_pipeline_rca(const fl_pipeline *p);
 void fl_pipeline_result_json(const fl_pipeline *p, fl_buf *b);
 /* One Markdown and one HTML report per incident in dir (created if
  * missing), written atomically. Returns the number written or -1. */
+/* One incident's report (a consumer rewrites it as the incident changes). */
+int fl_pipeline_write_report(const fl_pipeline *p, const fl_incident *inc,
+                             const char *dir, char *errstr, size_t errlen);
 int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
                               char *errstr, size_t errlen);
 
