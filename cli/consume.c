@@ -56,6 +56,9 @@ struct fl_consumer {
     fl_metrics *http;
     fl_time last_metrics;
     fl_time last_error_wall; /* idle time counts only after client errors stop */
+    fl_time first_msg_wall, last_msg_wall; /* for the throughput figure */
+    fl_time last_tick;
+    uint64_t messages;
     bool fatal;
 };
 
@@ -169,6 +172,9 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
 {
     part *pt = part_get(c, m->topic, m->partition);
     pt->last_wall = fl_wall_now();
+    if (!c->messages++)
+        c->first_msg_wall = pt->last_wall;
+    c->last_msg_wall = pt->last_wall;
     pt->eof_wall = 0;
     pt->messages++;
     pt->next_offset = m->offset + 1;
@@ -176,10 +182,8 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
     size_t n = m->len;
     while (n && (m->payload[n - 1] == '\n' || m->payload[n - 1] == '\r'))
         n--;
-    if (n == 0) {
-        fl_kafka_store(c->k, m->topic, m->partition, m->offset);
+    if (n == 0)
         return;
-    }
     st->lines++;
     if (n > c->o->conf.max_line) {
         fl_pipeline_bad(c->p, FL_BAD_TOO_LONG);
@@ -203,8 +207,8 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
             fl_pipeline_bad(c->p, why);
         }
     }
-    /* malformed or not, the message is done: offsets move past it */
-    fl_kafka_store(c->k, m->topic, m->partition, m->offset);
+    /* malformed or not, the message is done: next_offset moves past it,
+     * and the next checkpoint stores and commits it */
 }
 
 static void on_incident(void *ud, const fl_incident *inc)
@@ -264,7 +268,12 @@ static bool checkpoint(fl_consumer *c)
     }
     c->cs->checkpoints++;
     c->cs->last_checkpoint_wall = c->last_checkpoint;
-    /* only now are the stored offsets covered: commit them */
+    /* only now are these offsets covered: store and commit them (stored
+     * here, per partition, rather than per message) */
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i].assigned && c->parts[i].next_offset > 0)
+            fl_kafka_store(c->k, c->parts[i].topic, c->parts[i].partition,
+                           c->parts[i].next_offset - 1);
     if (!fl_kafka_commit(c->k)) {
         fprintf(stderr, "faultline consume: %s\n", fl_kafka_last_error(c->k));
         return false;
@@ -544,6 +553,13 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
             break;
         case FL_KAFKA_NONE: break;
         }
+        /* time, flow control and housekeeping every few ms, not per
+         * message: a busy consumer polls hundreds of thousands of times a
+         * second */
+        fl_time now = fl_wall_now();
+        if (ev == FL_KAFKA_MESSAGE && now - c.last_tick < 5 * FL_NS_PER_MS)
+            continue;
+        c.last_tick = now;
         fl_time g = global_time(&c);
         if (g != FL_TIME_NONE && (c.wm == FL_TIME_NONE || g > c.wm)) {
             c.wm = g;
@@ -551,7 +567,6 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         }
         cs->watermark = c.wm;
         flow_control(&c);
-        fl_time now = fl_wall_now();
         if (now - c.last_checkpoint >= o->checkpoint_every)
             checkpoint(&c);
         if (c.http && now - c.last_metrics >= FL_NS_PER_SEC)
@@ -585,6 +600,12 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
     } else if (o->report) {
         fl_emit_results(c.p, false, o->report, o->quiet);
     }
+    if (!o->quiet && c.messages > 1 && c.last_msg_wall > c.first_msg_wall)
+        fprintf(stderr, "faultline consume: %llu messages, %.0f messages/s "
+                        "from the first to the last\n",
+                (unsigned long long)c.messages,
+                (double)(c.messages - 1) * 1e9 /
+                    (double)(c.last_msg_wall - c.first_msg_wall));
     if (!o->quiet)
         fprintf(stderr, "faultline consume: %s; %llu lines, %llu bad, %u "
                         "incident%s\n",
