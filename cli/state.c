@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "state.h"
+#include "../common/fl_ckpt.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -276,6 +277,14 @@ fl_err fl_state_load(const char *dir, fl_pipeline *p, fl_state_offsets *offs,
     msgpack_unpacked_init(&up);
     size_t off = 0;
     e = FL_ERR_CONFIG;
+    char why0[300];
+    /* msgpack-c allocates a container's storage before checking the bytes
+     * are there: scan the structure first so a corrupt length cannot ask
+     * for gigabytes */
+    if (!fl_ckpt_scan(m, n, why0, sizeof why0)) {
+        snprintf(errstr, errlen, "%s: refused: %s", path, why0);
+        goto out;
+    }
     if (msgpack_unpack_next(&up, m, n, &off) != MSGPACK_UNPACK_SUCCESS || off != n) {
         snprintf(errstr, errlen, "%s: refused: payload is not one msgpack value",
                  path);

@@ -385,7 +385,7 @@ static void ensure_unique_id(fl_rca *r, fl_incident *inc)
     memcpy(base, inc->id, sizeof base);
     base[16] = '\0';
     for (unsigned n = 2; n < 1000000; n++) {
-        snprintf(inc->id, sizeof inc->id, "%s-%u", base, n);
+        snprintf(inc->id, sizeof inc->id, "%.16s-%u", base, n);
         if (!id_taken(r, inc, inc->id))
             return;
     }
