@@ -199,10 +199,12 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         fl_bad_reason why;
         fl_str topic = fl_str_c(m->topic);
         if (fl_decode_line(c->dec, (fl_str){c->buf, n}, topic, &ev, &why)) {
-            if (ev.ts != FL_TIME_NONE &&
-                (pt->max_ts == FL_TIME_NONE || ev.ts > pt->max_ts))
-                pt->max_ts = ev.ts;
-            fl_pipeline_add(c->p, &ev);
+            do {
+                if (ev.ts != FL_TIME_NONE &&
+                    (pt->max_ts == FL_TIME_NONE || ev.ts > pt->max_ts))
+                    pt->max_ts = ev.ts;
+                fl_pipeline_add(c->p, &ev);
+            } while (fl_decoder_more(c->dec, &ev));
         } else {
             fl_pipeline_bad(c->p, why);
         }

@@ -133,9 +133,12 @@ int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
         int rc = 0;
         switch (c) {
         case OPT_FORMAT:
-            if (!fl_format_parse(optarg, &o->conf.format))
-                rc = usage_err(cmd, "--format: this build decodes auto, json "
-                                    "and raw, not", optarg);
+            if (!fl_format_parse(optarg, &o->conf.format)) {
+                char what[320];
+                snprintf(what, sizeof what, "--format: this build decodes %s, not",
+                         fl_format_names());
+                rc = usage_err(cmd, what, optarg);
+            }
             break;
         case OPT_DEPLOYS: o->deploys[o->ndeploys++] = optarg; break;
         case OPT_JSON: o->json = true; break;

@@ -28,6 +28,10 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
                  size_t errlen)
 {
     fl_stats *st = fl_pipeline_stats_mut(p);
+    if (fl_decoder_more(in->dec, &in->head)) { /* more of the same line */
+        in->has_head = true;
+        return true;
+    }
     for (;;) {
         fl_str line;
         fl_line_status ls = fl_source_next(in->src, &line);

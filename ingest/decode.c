@@ -6,6 +6,8 @@
 #include "ingest_int.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Indexed by fl_bad_reason; these names appear in stats and /metrics. */
@@ -40,45 +42,125 @@ const char *fl_change_kind_name(fl_change_kind k)
     return "deploy";
 }
 
+static bool raw_decode(fl_decoder *dec, fl_str line, fl_str fallback,
+                       fl_event *ev, fl_bad_reason *why)
+{
+    (void)dec;
+    if (!fl_utf8_valid(line.p, line.n)) {
+        *why = FL_BAD_UTF8;
+        return false;
+    }
+    memset(ev, 0, sizeof *ev);
+    ev->kind = FL_EV_REQUEST;
+    ev->ts = FL_TIME_NONE;
+    ev->service = fallback;
+    ev->msg = line;
+    ev->latency_ms = NAN;
+    ev->value = NAN;
+    return true;
+}
+
+/* The formats, in the order `auto` tries their sniffers (first match
+ * decodes the line). A NULL sniffer: only chosen by name. */
+static const struct {
+    const char *name;
+    fl_format fmt;
+    bool (*decode)(fl_decoder *, fl_str, fl_str, fl_event *, fl_bad_reason *);
+    bool (*sniff)(fl_str line);
+    void (*free_state)(void *state);
+} formats[] = {
+    {"json", FL_FORMAT_JSON, fl_json_decode_line, fl_json_sniff, NULL},
+    {"raw", FL_FORMAT_RAW, raw_decode, NULL, NULL},
+};
+
 bool fl_format_parse(const char *name, fl_format *out)
 {
-    if (strcmp(name, "auto") == 0)
+    if (strcmp(name, "auto") == 0) {
         *out = FL_FORMAT_AUTO;
-    else if (strcmp(name, "json") == 0)
-        *out = FL_FORMAT_JSON;
-    else if (strcmp(name, "raw") == 0)
-        *out = FL_FORMAT_RAW;
-    else
+        return true;
+    }
+    for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++)
+        if (strcmp(name, formats[i].name) == 0) {
+            *out = formats[i].fmt;
+            return true;
+        }
+    return false;
+}
+
+const char *fl_format_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        size_t k = (size_t)snprintf(names, sizeof names, "auto");
+        for (size_t i = 0; i < FL_ARRAY_LEN(formats) && k < sizeof names; i++)
+            k += (size_t)snprintf(names + k, sizeof names - k, ", %s",
+                                  formats[i].name);
+    }
+    return names;
+}
+
+fl_decoder *fl_decoder_new(fl_format fmt)
+{
+    fl_decoder *dec = fl_calloc(1, sizeof *dec);
+    dec->fmt = fmt;
+    return dec;
+}
+
+void fl_decoder_destroy(fl_decoder *dec)
+{
+    if (!dec)
+        return;
+    for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++)
+        if (formats[i].free_state && dec->state[formats[i].fmt])
+            formats[i].free_state(dec->state[formats[i].fmt]);
+    free(dec->scratch);
+    free(dec->extra);
+    free(dec);
+}
+
+fl_format fl_decoder_format(const fl_decoder *dec)
+{
+    return dec->fmt;
+}
+
+void fl_decoder_scratch(fl_decoder *dec, size_t n)
+{
+    if (dec->scratch_cap < n) {
+        dec->scratch_cap = n > 4096 ? n : 4096;
+        free(dec->scratch);
+        dec->scratch = fl_malloc(dec->scratch_cap);
+    }
+    dec->scratch_n = 0;
+}
+
+void fl_decoder_push(fl_decoder *dec, const fl_event *ev)
+{
+    if (dec->nextra == dec->extra_cap) {
+        dec->extra_cap = dec->extra_cap ? dec->extra_cap * 2 : 8;
+        dec->extra = fl_realloc(dec->extra, dec->extra_cap * sizeof *dec->extra);
+    }
+    dec->extra[dec->nextra++] = *ev;
+}
+
+bool fl_decoder_more(fl_decoder *dec, fl_event *ev)
+{
+    if (dec->extra_pos >= dec->nextra)
         return false;
+    *ev = dec->extra[dec->extra_pos++];
     return true;
 }
 
 bool fl_decode_line(fl_decoder *dec, fl_str line, fl_str fallback_service,
                     fl_event *ev, fl_bad_reason *why)
 {
-    fl_format fmt = fl_decoder_format(dec);
-    if (fmt == FL_FORMAT_RAW) {
-        if (!fl_utf8_valid(line.p, line.n)) {
-            *why = FL_BAD_UTF8;
-            return false;
-        }
-        memset(ev, 0, sizeof *ev);
-        ev->kind = FL_EV_REQUEST;
-        ev->ts = FL_TIME_NONE;
-        ev->service = fallback_service;
-        ev->msg = line;
-        ev->latency_ms = NAN;
-        ev->value = NAN;
-        return true;
+    dec->nextra = dec->extra_pos = 0;
+    for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++) {
+        bool chosen = dec->fmt == FL_FORMAT_AUTO
+                          ? formats[i].sniff && formats[i].sniff(line)
+                          : formats[i].fmt == dec->fmt;
+        if (chosen)
+            return formats[i].decode(dec, line, fallback_service, ev, why);
     }
-    if (fmt == FL_FORMAT_JSON)
-        return fl_json_decode(dec, line, ev, why);
-    /* auto: skip leading blanks and look at the first byte */
-    size_t i = 0;
-    while (i < line.n && (line.p[i] == ' ' || line.p[i] == '\t'))
-        i++;
-    if (i < line.n && line.p[i] == '{')
-        return fl_json_decode(dec, line, ev, why);
     *why = FL_BAD_UNKNOWN_FORMAT;
     return false;
 }

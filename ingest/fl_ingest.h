@@ -125,14 +125,20 @@ uint64_t fl_source_line_no(const fl_source *src);
 
 /* --------------------------------------------------------------- decoder */
 
+/* How to add a format: a value here, a row in the table in
+ * ingest/decode.c (name, decode, sniff for auto), one file with the
+ * decoder, a fuzz target in tests/fuzz/. */
 typedef enum {
     FL_FORMAT_AUTO,
     FL_FORMAT_JSON,
     FL_FORMAT_RAW,
+    FL_FORMAT__COUNT
 } fl_format;
 
 /* Parses a --format value; false for names this build does not decode. */
 bool fl_format_parse(const char *name, fl_format *out);
+/* "auto, json, raw": the names this build decodes, for messages. */
+const char *fl_format_names(void);
 
 typedef struct fl_decoder fl_decoder;
 
@@ -143,6 +149,9 @@ void fl_decoder_destroy(fl_decoder *dec);
  * `fallback_service` names the service for formats that lack one (raw). */
 bool fl_decode_line(fl_decoder *dec, fl_str line, fl_str fallback_service,
                     fl_event *ev, fl_bad_reason *why);
+/* Further events of the line last decoded, in order (a line may hold
+ * several: an Influx line with several fields). False when none remain. */
+bool fl_decoder_more(fl_decoder *dec, fl_event *ev);
 
 /* The JSON decoder on its own, for tests, fuzzing and benchmarks. */
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,

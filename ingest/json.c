@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define JSON_MAX_DEPTH 64
-#define PATH_MAX_LEN 128
+#define PATH_MAX_LEN FL_JSON_PATH_MAX
 
 typedef enum {
     F_NONE = 0,
@@ -40,6 +40,8 @@ typedef enum {
     F_UPSTREAM,
     F__COUNT
 } field;
+
+_Static_assert(F__COUNT == FL_JSON_FIELDS, "FL_JSON_FIELDS in ingest_int.h");
 
 /* How to add a key: one row here (the dotted path as it appears flat). */
 static const struct {
@@ -73,21 +75,7 @@ static const struct {
     {"upstream_cluster", F_UPSTREAM},
 };
 
-typedef enum { V_NONE, V_STR, V_NUM, V_OTHER } vtype;
-
-typedef struct {
-    vtype t;
-    fl_str s;   /* V_STR: unescaped text; V_NUM: the number's text */
-    double num; /* V_NUM */
-} value;
-
-struct fl_decoder {
-    fl_format fmt;
-    char *scratch; /* unescaped strings of the current line */
-    size_t scratch_cap, scratch_n;
-    value v[F__COUNT];
-    char path[PATH_MAX_LEN + 1];
-};
+/* value and the decoder struct live in ingest_int.h (shared by formats) */
 
 typedef struct {
     const char *p, *end;
@@ -559,12 +547,7 @@ static bool parse_change_kind(fl_str s, fl_change_kind *k)
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                     fl_bad_reason *why)
 {
-    if (dec->scratch_cap < line.n + 8) {
-        dec->scratch_cap = line.n + 8 > 4096 ? line.n + 8 : 4096;
-        free(dec->scratch);
-        dec->scratch = fl_malloc(dec->scratch_cap);
-    }
-    dec->scratch_n = 0;
+    fl_decoder_scratch(dec, line.n + 8);
     memset(dec->v, 0, sizeof dec->v);
     parser ps = {line.p, line.p + line.n, dec, FL_BAD_SYNTAX, false};
     skip_ws(&ps);
@@ -665,22 +648,18 @@ bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
     return true;
 }
 
-fl_decoder *fl_decoder_new(fl_format fmt)
+
+bool fl_json_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                         fl_event *ev, fl_bad_reason *why)
 {
-    fl_decoder *dec = fl_calloc(1, sizeof *dec);
-    dec->fmt = fmt;
-    return dec;
+    (void)fallback;
+    return fl_json_decode(dec, line, ev, why);
 }
 
-fl_format fl_decoder_format(const fl_decoder *dec)
+bool fl_json_sniff(fl_str line)
 {
-    return dec->fmt;
-}
-
-void fl_decoder_destroy(fl_decoder *dec)
-{
-    if (!dec)
-        return;
-    free(dec->scratch);
-    free(dec);
+    size_t i = 0;
+    while (i < line.n && (line.p[i] == ' ' || line.p[i] == '\t'))
+        i++;
+    return i < line.n && line.p[i] == '{';
 }
