@@ -75,41 +75,53 @@ void fl_buf_printf(fl_buf *b, const char *fmt, ...)
     b->n += (size_t)k;
 }
 
-void fl_buf_json_str(fl_buf *b, const char *s, size_t n)
+/* The walk every escaper shares: valid UTF-8 sequences pass through,
+ * invalid bytes become `bad`, and each ASCII byte goes to `ascii`, which
+ * writes its escaped form. */
+static void escape(fl_buf *b, const char *s, size_t n, const char *bad,
+                   void (*ascii)(fl_buf *b, unsigned c))
 {
     const unsigned char *p = (const unsigned char *)s;
-    fl_buf_putc(b, '"');
     size_t i = 0;
     while (i < n) {
-        unsigned c = p[i];
-        if (c >= 0x80) {
-            size_t k = fl_utf8_seq_len(p + i, n - i);
-            if (k == 0) {
-                fl_buf_puts(b, "\\ufffd");
-                i++;
-            } else {
-                fl_buf_put(b, p + i, k);
-                i += k;
-            }
+        if (p[i] < 0x80) {
+            ascii(b, p[i++]);
             continue;
         }
-        switch (c) {
-        case '"': fl_buf_puts(b, "\\\""); break;
-        case '\\': fl_buf_puts(b, "\\\\"); break;
-        case '\n': fl_buf_puts(b, "\\n"); break;
-        case '\r': fl_buf_puts(b, "\\r"); break;
-        case '\t': fl_buf_puts(b, "\\t"); break;
-        case '<': fl_buf_puts(b, "\\u003c"); break;
-        case '>': fl_buf_puts(b, "\\u003e"); break;
-        case '&': fl_buf_puts(b, "\\u0026"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fl_buf_printf(b, "\\u%04x", c);
-            else
-                fl_buf_putc(b, (char)c);
+        size_t k = fl_utf8_seq_len(p + i, n - i);
+        if (k == 0) {
+            fl_buf_puts(b, bad);
+            i++;
+        } else {
+            fl_buf_put(b, p + i, k);
+            i += k;
         }
-        i++;
     }
+}
+
+static void json_ascii(fl_buf *b, unsigned c)
+{
+    switch (c) {
+    case '"': fl_buf_puts(b, "\\\""); break;
+    case '\\': fl_buf_puts(b, "\\\\"); break;
+    case '\n': fl_buf_puts(b, "\\n"); break;
+    case '\r': fl_buf_puts(b, "\\r"); break;
+    case '\t': fl_buf_puts(b, "\\t"); break;
+    case '<': fl_buf_puts(b, "\\u003c"); break;
+    case '>': fl_buf_puts(b, "\\u003e"); break;
+    case '&': fl_buf_puts(b, "\\u0026"); break;
+    default:
+        if (c < 0x20 || c == 0x7f)
+            fl_buf_printf(b, "\\u%04x", c);
+        else
+            fl_buf_putc(b, (char)c);
+    }
+}
+
+void fl_buf_json_str(fl_buf *b, const char *s, size_t n)
+{
+    fl_buf_putc(b, '"');
+    escape(b, s, n, "\\ufffd", json_ascii);
     fl_buf_putc(b, '"');
 }
 
@@ -124,77 +136,52 @@ void fl_buf_json_num(fl_buf *b, double v)
     fl_buf_printf(b, "%.6g", v);
 }
 
+static void md_ascii(fl_buf *b, unsigned c)
+{
+    switch (c) {
+    /* raw HTML is live in Markdown: none of it may pass */
+    case '<': fl_buf_puts(b, "&lt;"); break;
+    case '>': fl_buf_puts(b, "&gt;"); break;
+    case '&': fl_buf_puts(b, "&amp;"); break;
+    /* Markdown-active characters: escaped so a log line cannot open a link
+     * or image (no '[' survives), emphasis, a code span, or a table cell */
+    case '[': case ']': case '*': case '_': case '`': case '|':
+    case '\\': case '~':
+        fl_buf_putc(b, '\\');
+        fl_buf_putc(b, (char)c);
+        break;
+    default:
+        if (c < 0x20 || c == 0x7f)
+            fl_buf_printf(b, "\\x%02x", c);
+        else
+            fl_buf_putc(b, (char)c);
+    }
+}
+
 void fl_buf_md_text(fl_buf *b, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c >= 0x80) {
-            size_t k = fl_utf8_seq_len(p + i, n - i);
-            if (k == 0) {
-                fl_buf_puts(b, "\xEF\xBF\xBD");
-                i++;
-            } else {
-                fl_buf_put(b, p + i, k);
-                i += k;
-            }
-            continue;
-        }
-        switch (c) {
-        /* raw HTML is live in Markdown: none of it may pass */
-        case '<': fl_buf_puts(b, "&lt;"); break;
-        case '>': fl_buf_puts(b, "&gt;"); break;
-        case '&': fl_buf_puts(b, "&amp;"); break;
-        /* Markdown-active characters: escaped so a log line cannot open a
-         * link or image (no '[' survives), emphasis, a code span, or a
-         * table cell */
-        case '[': case ']': case '*': case '_': case '`': case '|':
-        case '\\': case '~':
-            fl_buf_putc(b, '\\');
+    escape(b, s, n, "\xEF\xBF\xBD", md_ascii);
+}
+
+static void html_ascii(fl_buf *b, unsigned c)
+{
+    switch (c) {
+    case '<': fl_buf_puts(b, "&lt;"); break;
+    case '>': fl_buf_puts(b, "&gt;"); break;
+    case '&': fl_buf_puts(b, "&amp;"); break;
+    case '"': fl_buf_puts(b, "&quot;"); break;
+    case '\'': fl_buf_puts(b, "&#39;"); break;
+    default:
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            fl_buf_puts(b, "&#xfffd;");
+        else
             fl_buf_putc(b, (char)c);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fl_buf_printf(b, "\\x%02x", c);
-            else
-                fl_buf_putc(b, (char)c);
-        }
-        i++;
     }
 }
 
 void fl_buf_html_text(fl_buf *b, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c >= 0x80) {
-            size_t k = fl_utf8_seq_len(p + i, n - i);
-            if (k == 0) {
-                fl_buf_puts(b, "&#xfffd;");
-                i++;
-            } else {
-                fl_buf_put(b, p + i, k);
-                i += k;
-            }
-            continue;
-        }
-        switch (c) {
-        case '<': fl_buf_puts(b, "&lt;"); break;
-        case '>': fl_buf_puts(b, "&gt;"); break;
-        case '&': fl_buf_puts(b, "&amp;"); break;
-        case '"': fl_buf_puts(b, "&quot;"); break;
-        case '\'': fl_buf_puts(b, "&#39;"); break;
-        default:
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                fl_buf_puts(b, "&#xfffd;");
-            else
-                fl_buf_putc(b, (char)c);
-        }
-        i++;
-    }
+    escape(b, s, n, "&#xfffd;", html_ascii);
 }
 
 fl_err fl_buf_write_file(const fl_buf *b, const char *path, char *errstr,
