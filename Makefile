@@ -24,7 +24,7 @@ WARN_FLAGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 OPT_FLAGS ?= -O2 -g
 HARDEN_FLAGS = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now
-PKGS = rdkafka libpcre2-8 libzstd libmicrohttpd
+PKGS = rdkafka libpcre2-8 libzstd libmicrohttpd yaml-0.1
 # msgpack-c is "msgpack" in Debian 12 and "msgpack-c" upstream since 6.0
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(MSGPACK_PC) 2>/dev/null)
@@ -47,9 +47,8 @@ LDFLAGS_ALL = $(SAN_FLAGS) $(HARDEN_LDFLAGS) -Wl,--as-needed $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard common/*.c ingest/*.c detect/*.c rca/*.c) \
-           cli/pipeline.c cli/replay.c
-MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/options.c cli/state.c \
-           cli/metrics.c
+           cli/pipeline.c cli/replay.c cli/config.c cli/options.c
+MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/state.c cli/metrics.c
 UNIT_SRC = $(wildcard tests/unit/*.c)
 DEMO_DATA = $(wildcard fixtures/surge_breaks_update/*)
 
@@ -105,7 +104,7 @@ build/libfuzzer/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
 	    -o $@ $^ $(LIBS_ALL)
 
 .PHONY: all test test-unit test-e2e test-cli test-fuzz demo install clean fuzz \
-        bench eval check-format
+        bench bench-nab eval check-format docs
 
 unit: $(BUILD)/unit_tests
 
@@ -125,6 +124,10 @@ eval: faultline
 bench: faultline
 	sh bench/run.sh
 
+# NAB subset (/work/shared/data/nab): standard, low-FP, low-FN scores
+bench-nab: faultline
+	sh bench/nab/run.sh ./faultline
+
 fuzz: $(FUZZ_TARGETS:%=build/libfuzzer/%)
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p build/fuzz-corpus/$$t; \
@@ -132,6 +135,19 @@ fuzz: $(FUZZ_TARGETS:%=build/libfuzzer/%)
 	    build/libfuzzer/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	        build/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
+
+# docs/CONFIG.md and README.md's configuration section, generated from the
+# key table in cli/config.c (commit the result)
+docs: faultline
+	./faultline config --reference > docs/CONFIG.md
+	mkdir -p build
+	./faultline config --reference=readme > build/readme-config.md
+	awk 'FNR == NR { s = s $$0 "\n"; next } \
+	     /<!-- config-reference:end -->/ { skip = 0 } \
+	     !skip { print } \
+	     /<!-- config-reference:begin -->/ { printf "%s", s; skip = 1 }' \
+	    build/readme-config.md README.md > build/README.md.new
+	mv build/README.md.new README.md
 
 install: faultline
 	install -d $(DESTDIR)$(PREFIX)/bin

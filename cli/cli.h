@@ -2,12 +2,15 @@
 #ifndef FL_CLI_H
 #define FL_CLI_H
 
+#include "config.h"
 #include "pipeline.h"
 
 /* Merges the sources in event-time order through the pipeline, then
- * finishes it. Takes ownership of nothing; the caller destroys sources. */
+ * finishes it. Takes ownership of nothing; the caller destroys sources.
+ * cfg (may be NULL) gives per-file formats and services. */
 int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
-                      fl_format format, bool show_progress);
+                      fl_format format, const fl_config *cfg,
+                      bool show_progress);
 
 /* Options of replay and consume, parsed by cli/options.c. */
 typedef struct {
@@ -16,6 +19,7 @@ typedef struct {
     size_t ndeploys, nfiles, nprops;
     bool json, quiet, help;
     const char *report;
+    fl_config *config; /* --config FILE, applied to conf; NULL without */
     /* consume */
     const char *brokers, *group, *output_topic, *state_dir, *http;
     char **topics;
@@ -50,6 +54,7 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs);
 int fl_cmd_replay(int argc, char **argv);
 int fl_cmd_consume(int argc, char **argv);
 int fl_cmd_demo(int argc, char **argv);
+/* fl_cmd_config: cli/config.h */
 
 /* Prints a short human summary of the incidents to `out`. */
 void fl_print_summary(FILE *out, const fl_pipeline *p);

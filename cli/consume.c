@@ -36,6 +36,8 @@ typedef struct {
     bool assigned;
     bool paused;       /* too far ahead of the slowest partition */
     uint64_t messages;
+    fl_decoder *dec;     /* the topic's format from the config, else NULL */
+    const char *service; /* for lines naming none: the config's, or the topic */
 } part;
 
 struct fl_consumer {
@@ -79,6 +81,10 @@ static part *part_get(fl_consumer *c, const char *topic, int32_t partition)
     part *pt = &c->parts[c->nparts++];
     memset(pt, 0, sizeof *pt);
     pt->topic = fl_strndup(topic, strlen(topic));
+    const fl_source_defaults *sd = fl_config_for_topic(c->o->config, topic);
+    if (sd && sd->has_format)
+        pt->dec = fl_decoder_new(sd->format);
+    pt->service = sd && sd->service ? sd->service : pt->topic;
     pt->partition = partition;
     pt->max_ts = FL_TIME_NONE;
     pt->last_wall = fl_wall_now();
@@ -180,8 +186,10 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
     pt->next_offset = m->offset + 1;
     fl_stats *st = fl_pipeline_stats_mut(c->p);
     size_t n = m->len;
-    while (n && (m->payload[n - 1] == '\n' || m->payload[n - 1] == '\r'))
-        n--;
+    /* a msgpack message is binary: a trailing 0x0a is data */
+    if (!fl_decoder_binary(pt->dec ? pt->dec : c->dec, m->payload, m->len))
+        while (n && (m->payload[n - 1] == '\n' || m->payload[n - 1] == '\r'))
+            n--;
     if (n == 0)
         return;
     st->lines++;
@@ -197,14 +205,15 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         c->buf[n] = '\0'; /* decoders need the NUL after the line */
         fl_event ev;
         fl_bad_reason why;
-        fl_str topic = fl_str_c(m->topic);
-        if (fl_decode_line(c->dec, (fl_str){c->buf, n}, topic, &ev, &why)) {
+        fl_decoder *dec = pt->dec ? pt->dec : c->dec;
+        if (fl_decode_line(dec, (fl_str){c->buf, n}, fl_str_c(pt->service), &ev,
+                           &why)) {
             do {
                 if (ev.ts != FL_TIME_NONE &&
                     (pt->max_ts == FL_TIME_NONE || ev.ts > pt->max_ts))
                     pt->max_ts = ev.ts;
                 fl_pipeline_add(c->p, &ev);
-            } while (fl_decoder_more(c->dec, &ev));
+            } while (fl_decoder_more(dec, &ev));
         } else {
             fl_pipeline_bad(c->p, why);
         }
@@ -467,7 +476,10 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
             fl_pipeline_destroy(c.p);
             return 2;
         }
-        fl_decoder *d = fl_decoder_new(o->conf.format);
+        /* JSON lines; a msgpack file is a stream, not lines (replay) */
+        fl_decoder *d = fl_decoder_new(o->conf.format == FL_FORMAT_MSGPACK
+                                           ? FL_FORMAT_AUTO
+                                           : o->conf.format);
         fl_str line;
         fl_line_status ls;
         while ((ls = fl_source_next(src, &line)) == FL_LINE_OK) {
@@ -626,8 +638,10 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         cs->pipeline = c.p;
     else
         fl_pipeline_destroy(c.p);
-    for (size_t i = 0; i < c.nparts; i++)
+    for (size_t i = 0; i < c.nparts; i++) {
+        fl_decoder_destroy(c.parts[i].dec);
         free(c.parts[i].topic);
+    }
     free(c.parts);
     free(c.buf);
     fl_state_offsets_free(&c.resume);

@@ -24,6 +24,8 @@ static void usage_main(FILE *out)
             "                   postmortem reports (FILE may be .zst or - for stdin)\n"
             "  consume          the same as a Kafka consumer service\n"
             "  demo             replay a bundled outage and write its report\n"
+            "  config           the configuration file: --defaults, --check FILE,\n"
+            "                   --reference\n"
             "\n"
             "  faultline COMMAND --help   options of one command\n"
             "  faultline --version\n");
@@ -39,7 +41,9 @@ static void usage_replay(FILE *out)
             "incidents and ranks their likely causes.\n"
             "\n"
             "options (default in brackets):\n"
-            "  --format NAME      input format: auto, json, raw [auto]\n"
+            "  --format NAME      input format: auto (per line), json, otlp, logfmt,\n"
+            "                     nginx, apache, syslog, influx, msgpack, raw, or a\n"
+            "                     pattern from the config [auto]\n"
             "  --deploys FILE     change events as JSON lines; repeatable [none]\n"
             "  --json             print the result document on stdout [off]\n"
             "  --report DIR       write one Markdown postmortem per incident [off]\n"
@@ -48,8 +52,8 @@ static void usage_replay(FILE *out)
             "  --warmup DUR       history per signal before it may alarm [10m]\n"
             "  --lookback DUR     how long before an onset a change is a candidate [2h]\n"
             "  --max-line BYTES   longer lines are rejected and counted [65536]\n"
-            "  --config FILE      configuration file [none; not supported by this\n"
-            "                     build yet: giving one is an error]\n"
+            "  --config FILE      YAML configuration file; the options here override\n"
+            "                     it ('faultline config --help') [none]\n"
             "  --quiet            no progress line on stderr [off; progress is shown\n"
             "                     only when stderr is a terminal]\n"
             "  --help             this text\n"
@@ -87,7 +91,9 @@ static void usage_consume(FILE *out)
             "  --json                print the result document on exit [off]\n"
             "  --report DIR          write postmortems (Markdown, HTML) as incidents\n"
             "                        change [off]\n"
-            "  --format NAME         input format: auto, json, raw [auto]\n"
+            "  --format NAME         input format: auto (per line), json, otlp, logfmt,\n"
+            "                        nginx, apache, syslog, influx, msgpack, raw, or a\n"
+            "                        pattern from the config [auto]\n"
             "  --deploys FILE        change events read before consuming; repeatable\n"
             "                        [none]\n"
             "  --bucket DUR          bucket width [10s]\n"
@@ -96,6 +102,8 @@ static void usage_consume(FILE *out)
             "  --lookback DUR        how long before an onset a change is a candidate\n"
             "                        [2h]\n"
             "  --max-line BYTES      longer messages are rejected and counted [65536]\n"
+            "  --config FILE         YAML configuration file; the options here\n"
+            "                        override it ('faultline config --help') [none]\n"
             "  --quiet               no status lines on stderr [off]\n"
             "  --help                this text\n"
             "\n"
@@ -158,7 +166,7 @@ int fl_cmd_replay(int argc, char **argv)
     if (rc == 0) {
         fl_pipeline *p = fl_pipeline_new(&conf);
         bool progress = !o.quiet && isatty(2);
-        rc = fl_replay_sources(p, srcs, k, conf.format, progress);
+        rc = fl_replay_sources(p, srcs, k, conf.format, o.config, progress);
         if (rc == 0)
             rc = fl_emit_results(p, o.json, o.report, o.quiet);
         if (rc == 0 && !o.json && !o.report)
@@ -269,6 +277,8 @@ int main(int argc, char **argv)
             }
         return fl_cmd_consume(argc - 1, argv + 1);
     }
+    if (strcmp(cmd, "config") == 0)
+        return fl_cmd_config(argc - 1, argv + 1);
     if (strcmp(cmd, "templates") == 0) {
         fprintf(stderr, "faultline: '%s' is not available in this build yet\n", cmd);
         return 1;

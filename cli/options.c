@@ -104,12 +104,38 @@ static int dur(const char *cmd, const char *name, const char *arg, fl_time *out)
 
 void fl_cli_opts_free(fl_cli_opts *o)
 {
+    fl_config_free(o->config);
+    o->config = NULL;
     free(o->deploys);
     free(o->files);
     free(o->props);
     for (size_t i = 0; i < o->ntopics; i++)
         free(o->topics[i]);
     free(o->topics);
+}
+
+/* The last --config FILE, found by a first pass over the options: the
+ * file is applied before every other option, wherever it stands, so the
+ * command line always overrides it. Not read when --help is asked for. */
+static const char *find_config(bool consume, int argc, char **argv)
+{
+    const char *path = NULL;
+    bool help = false;
+    /* on a copy: getopt_long permutes the array it scans, and the real
+     * pass must see the arguments as given */
+    char **copy = fl_calloc((size_t)argc + 1, sizeof *copy);
+    memcpy(copy, argv, (size_t)argc * sizeof *copy);
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, copy, consume ? ":X:" : ":",
+                            consume ? consume_opts : common_opts, NULL)) != -1) {
+        if (c == OPT_CONFIG)
+            path = optarg;
+        help |= c == OPT_HELP;
+    }
+    free(copy);
+    return help ? NULL : path;
 }
 
 int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
@@ -124,6 +150,17 @@ int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
     o->exit_on_idle = -1;
     o->idle_timeout = 10 * FL_NS_PER_SEC;
     o->checkpoint_every = 30 * FL_NS_PER_SEC;
+    const char *config_path = find_config(consume, argc, argv);
+    if (config_path) {
+        char errstr[1024];
+        o->config = fl_config_load(config_path, 0, errstr, sizeof errstr);
+        if (!o->config) {
+            fprintf(stderr, "%s\n", errstr); /* FILE:LINE: reason */
+            return 1;
+        }
+        fl_config_apply(o->config, &o->conf);
+    }
+    bool format_given = false;
     opterr = 0;
     optind = 1;
     int c;
@@ -133,6 +170,7 @@ int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
         int rc = 0;
         switch (c) {
         case OPT_FORMAT:
+            format_given = true;
             if (!fl_format_parse(optarg, &o->conf.format)) {
                 char what[320];
                 snprintf(what, sizeof what, "--format: this build decodes %s, not",
@@ -171,11 +209,7 @@ int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
         }
         case OPT_QUIET: o->quiet = true; break;
         case OPT_HELP: o->help = true; break;
-        case OPT_CONFIG:
-            fprintf(stderr, "faultline %s: --config: configuration files are "
-                            "not supported by this build yet\n", cmd);
-            rc = 1;
-            break;
+        case OPT_CONFIG: break; /* read first, by find_config */
         case OPT_BROKERS: o->brokers = optarg; break;
         case OPT_TOPICS: {
             const char *s = optarg;
@@ -227,5 +261,6 @@ int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
     }
     for (int i = optind; i < argc; i++)
         o->files[o->nfiles++] = argv[i];
+    fl_config_finish(o->config, &o->conf, format_given);
     return 0;
 }

@@ -158,7 +158,8 @@ void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
         break;
     }
     case FL_EV_METRIC:
-        /* metric signals arrive with the Influx decoder (issue 4/5) */
+        if (!fl_detect_metric(p->det, svc, ev, &why))
+            drop(p, why);
         break;
     }
 }

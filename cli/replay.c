@@ -16,6 +16,7 @@
 
 typedef struct {
     fl_source *src;
+    fl_msgpack_stream *ms; /* a msgpack stream: objects, not lines */
     fl_decoder *dec;
     fl_event head;
     bool has_head, done;
@@ -34,7 +35,18 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
     }
     for (;;) {
         fl_str line;
-        fl_line_status ls = fl_source_next(in->src, &line);
+        fl_line_status ls;
+        if (in->ms) {
+            fl_bad_reason why;
+            ls = fl_msgpack_stream_next(in->ms, &line, &why);
+            if (ls == FL_LINE_BAD) { /* an object rejected whole */
+                st->lines++;
+                fl_pipeline_bad(p, why);
+                continue;
+            }
+        } else {
+            ls = fl_source_next(in->src, &line);
+        }
         if (ls == FL_LINE_EOF) {
             in->done = true;
             in->has_head = false;
@@ -127,7 +139,8 @@ static char *service_from_name(const char *path)
 static int read_failed(fl_stats *st, const input *in, const char *errstr)
 {
     st->read_errors++;
-    if (fl_source_line_no(in->src) == 0) {
+    if (fl_source_line_no(in->src) == 0 &&
+        (!in->ms || fl_msgpack_stream_objects(in->ms) == 0)) {
         fprintf(stderr, "faultline: %s\n", errstr);
         return 2;
     }
@@ -135,15 +148,42 @@ static int read_failed(fl_stats *st, const input *in, const char *errstr)
     return 0;
 }
 
+/* msgpack is not line-based: with --format msgpack or auto, an input that
+ * starts with a msgpack record header is read object by object. With
+ * --format msgpack, an input that does not (a --deploys JSON file) is read
+ * as lines decoded by auto. */
+static fl_decoder *input_decoder(input *in, fl_format format)
+{
+    if (format == FL_FORMAT_MSGPACK || format == FL_FORMAT_AUTO) {
+        fl_str head = fl_source_peek(in->src);
+        if (fl_msgpack_stream_sniff(head.p, head.n)) {
+            in->ms = fl_msgpack_stream_new(in->src,
+                                           fl_source_max_line(in->src));
+            return fl_decoder_new(FL_FORMAT_MSGPACK);
+        }
+        if (format == FL_FORMAT_MSGPACK)
+            return fl_decoder_new(FL_FORMAT_AUTO);
+    }
+    return fl_decoder_new(format);
+}
+
 int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
-                      fl_format format, bool show_progress)
+                      fl_format format, const fl_config *cfg,
+                      bool show_progress)
 {
     input *ins = fl_calloc(n + 1, sizeof *ins);
     progress pg = {show_progress, fl_wall_now(), 0, 0};
     for (size_t i = 0; i < n; i++) {
         ins[i].src = srcs[i];
-        ins[i].dec = fl_decoder_new(format);
-        ins[i].fallback_buf = service_from_name(fl_source_name(srcs[i]));
+        /* the config's files entry for this path: format and service */
+        const char *path = fl_source_name(srcs[i]);
+        const fl_source_defaults *sd =
+            fl_config_for_file(cfg, strcmp(path, "<stdin>") ? path : "-");
+        ins[i].dec = input_decoder(&ins[i],
+                                   sd && sd->has_format ? sd->format : format);
+        ins[i].fallback_buf = sd && sd->service
+                                  ? fl_strndup(sd->service, strlen(sd->service))
+                                  : service_from_name(path);
         ins[i].fallback_service = fl_str_c(ins[i].fallback_buf);
         pg.total_size += fl_source_size(srcs[i]);
     }
@@ -179,6 +219,7 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
 out:
     for (size_t i = 0; i < n; i++) {
         fl_decoder_destroy(ins[i].dec);
+        fl_msgpack_stream_destroy(ins[i].ms);
         free(ins[i].fallback_buf);
     }
     free(ins);

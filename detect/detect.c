@@ -40,11 +40,19 @@ static const char *const signal_names[FL_SIG__COUNT] = {
     [FL_SIG_LATENCY_P95] = "latency_p95",
     [FL_SIG_LATENCY_P99] = "latency_p99",
     [FL_SIG_REQUEST_RATE] = "request_rate",
+    [FL_SIG_METRIC] = "metric",
 };
 
 const char *fl_signal_name(fl_signal s)
 {
     return (unsigned)s < FL_SIG__COUNT ? signal_names[s] : "unknown";
+}
+
+const char *fl_anomaly_signal(const fl_anomaly *a)
+{
+    if (a->signal == FL_SIG_METRIC && a->metric[0])
+        return a->metric;
+    return fl_signal_name(a->signal);
 }
 
 void fl_detect_conf_default(fl_detect_conf *c)
@@ -58,6 +66,9 @@ void fl_detect_conf_default(fl_detect_conf *c)
     c->arl_buckets = 0; /* derived: 60 days of buckets */
     c->min_excess_errors = 8;
     c->max_services = 100000;
+    c->metric_warmup = 60;
+    c->max_metrics_per_service = 64;
+    c->max_metrics = 16384;
 }
 
 static const double lat_q[FL_SIG__COUNT] = {
@@ -101,6 +112,7 @@ fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb, void *ud)
     d->gp_rate = (fl_gauss_params){0.5, fl_cusum_h_for_arl(0.5, arl), alpha,
                                    warm};
     d->gp_lat = d->gp_rate;
+    fl_det_metrics_params(d); /* metric.c */
     /* error rates: an hour of memory, ARL0 >= e^h */
     d->bp = (fl_binom_params){
         .h = log(FL_BINOM_ALTS * arl),
@@ -128,6 +140,7 @@ void fl_detect_destroy(fl_detect *d)
             continue;
         fl_det_ring_free(s->ring, s->ring_n);
         fl_sketch_free(&s->carry);
+        fl_det_metrics_free(s);
         free(s);
     }
     free(d->svcs);
@@ -136,6 +149,7 @@ void fl_detect_destroy(fl_detect *d)
 
 const fl_detect_conf *fl_detect_get_conf(const fl_detect *d) { return &d->conf; }
 uint64_t fl_detect_gaps(const fl_detect *d) { return d->gaps; }
+uint32_t fl_detect_metric_count(const fl_detect *d) { return d->nmets; }
 
 fl_time fl_detect_watermark(const fl_detect *d)
 {
@@ -151,6 +165,8 @@ static int64_t bucket_of(const fl_detect *d, fl_time t)
         b--;
     return b;
 }
+
+int64_t fl_det_bucket(const fl_detect *d, fl_time t) { return bucket_of(d, t); }
 
 slot *fl_det_ring_new(uint32_t n)
 {
@@ -188,7 +204,7 @@ svc_state *fl_det_svc(fl_detect *d, int32_t id)
         s = fl_calloc(1, sizeof *s);
         s->ring_n = d->ring_n;
         s->ring = fl_det_ring_new(s->ring_n);
-        for (int k = 0; k < FL_SIG__COUNT; k++) {
+        for (int k = 0; k < NSIG_REQ; k++) {
             fl_gauss_init(&s->g[k]);
             s->al[k].state = FL_DET_WARMUP;
         }
@@ -360,7 +376,7 @@ static void end_anomaly(fl_detect *d, svc_state *s, fl_signal sig, fl_time end)
 
 /* Pushes a residual into the end window; true when the window is full and
  * its mean says the signal is back at baseline. */
-static bool window_normal(fl_detect *d, alarm *al, double z, bool up)
+bool fl_det_window_normal(fl_detect *d, alarm *al, double z, bool up)
 {
     al->win[al->win_pos] = (float)z;
     al->win_pos = (al->win_pos + 1) % d->win;
@@ -435,7 +451,7 @@ static void gauss_signal(fl_detect *d, svc_state *s, int32_t id, fl_signal sig,
             a->severity = fabs(z);
         d->cb(d->ud, FL_ANOMALY_UPDATE, a);
     }
-    if (window_normal(d, al, z, up)) {
+    if (fl_det_window_normal(d, al, z, up)) {
         end_anomaly(d, s, sig, (b + 1 - (int64_t)d->win) * w);
         g->sp = g->sn = 0;
         return;
@@ -593,6 +609,8 @@ static void close_bucket(fl_detect *d, int64_t b)
         svc_state *s = d->svcs[i];
         if (s && s->started && s->first_bucket <= b)
             close_service_bucket(d, (int32_t)i, s, b);
+        if (s && s->nmets)
+            fl_det_metrics_close(d, (int32_t)i, s, b);
     }
     d->closed_upto = b;
     d->cb(d->ud, FL_BUCKET_CLOSED, NULL);
@@ -608,11 +626,12 @@ static void jump_gap(fl_detect *d, int64_t to)
         svc_state *s = d->svcs[i];
         if (!s)
             continue;
-        for (int k = 0; k < FL_SIG__COUNT; k++) {
+        for (int k = 0; k < NSIG_REQ; k++) {
             if (s->al[k].state == FL_DET_ALARM)
                 end_anomaly(d, s, (fl_signal)k, end);
             s->g[k].sp = s->g[k].sn = 0;
         }
+        fl_det_metrics_gap(d, (int32_t)i, s, to);
         fl_binom_reset(&s->eb);
         for (uint32_t k = 0; k < s->ring_n; k++)
             if (s->ring[k].idx != INT64_MIN && s->ring[k].idx <= to) {
@@ -641,6 +660,11 @@ static int64_t next_data_bucket(const fl_detect *d)
             if (s->ring[k].idx != INT64_MIN && s->ring[k].idx > d->closed_upto &&
                 s->ring[k].idx < best)
                 best = s->ring[k].idx;
+        if (s->nmets) {
+            int64_t m = fl_det_metrics_next(d, s);
+            if (m < best)
+                best = m;
+        }
     }
     return best;
 }
@@ -718,10 +742,8 @@ static slot *slot_for(fl_detect *d, svc_state *s, int64_t b)
     return &s->ring[(uint64_t)b % s->ring_n];
 }
 
-bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
-                       int32_t upstream, fl_bad_reason *why)
+bool fl_det_admit(fl_detect *d, int64_t b, fl_bad_reason *why)
 {
-    int64_t b = bucket_of(d, ev->ts);
     if (d->closed_upto != INT64_MIN && b <= d->closed_upto) {
         *why = FL_BAD_LATE;
         return false;
@@ -735,6 +757,15 @@ bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
     }
     if (d->closed_upto == INT64_MIN && b < d->min_bucket)
         d->min_bucket = b;
+    return true;
+}
+
+bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
+                       int32_t upstream, fl_bad_reason *why)
+{
+    int64_t b = bucket_of(d, ev->ts);
+    if (!fl_det_admit(d, b, why))
+        return false;
     svc_state *s = fl_det_svc(d, id);
     if (!s->started) {
         s->started = true;

@@ -18,7 +18,15 @@
 #define LAT_FLOOR 0.405465 /* ln 1.5 */
 #define MIN_OBS 10   /* fewest observations a baseline is built from */
 #define LAT_POOL 6   /* most buckets pooled for a sparse service's latency */
+#define NSIG_REQ FL_SIG_METRIC /* signals computed from a service's requests */
 
+/* Metrics (metric.c). */
+#define MET_HIST 128       /* recent samples kept per metric (onset, level) */
+#define MET_PEND_MAX 8192  /* samples waiting in open buckets, per metric */
+#define MET_PEND_TOTAL (1u << 20) /* ... and over all metrics */
+#define MET_SLOTS 288      /* time-of-day slots of the daily profile (5 min) */
+#define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
+                            * 2 / (MET_MEMORY + 1)) */
 typedef struct {
     int64_t idx; /* bucket index held; INT64_MIN when empty */
     uint32_t n, err;
@@ -38,6 +46,41 @@ typedef struct {
     double fast;         /* fast EWMA of the observation, for re-baselining */
 } alarm;
 
+/* One metric series of one service. Samples wait in `pend` (sorted by
+ * time, then value) until their bucket closes; then each is one
+ * observation of the metric's Gaussian CUSUM. */
+typedef struct {
+    fl_time ts;
+    double x;
+} msample;
+
+typedef struct {
+    char *name; /* NUL-terminated copy, 1..FL_METRIC_NAME_MAX bytes */
+    uint32_t len;
+    fl_gauss_cusum g;
+    double h;          /* CUSUM threshold, fixed when warm-up ends */
+    double res;        /* resolution: smallest step seen between samples */
+    double last_x;     /* the last sample fed */
+    double record;     /* largest CUSUM statistic reached, decaying */
+    fl_time record_t;  /* when record was last decayed (NONE: never) */
+    alarm al;
+    fl_time first_ts, last_ts; /* first and last sample fed (NONE: none) */
+    uint32_t hold;     /* samples before a new alarm may open */
+    uint64_t seen;     /* samples fed; hist holds the last MET_HIST */
+    fl_time hist_t[MET_HIST];
+    double hist_x[MET_HIST]; /* deseasonalised samples */
+    /* daily profile: the mean offset from the level per time-of-day slot,
+     * used once it predicts better than the level alone */
+    bool seasonal;
+    double lvl_s;      /* slow (daily) level the offsets are measured from */
+    double lvl_p;      /* a plain EWMA level, for the comparison */
+    double ms_p, ms_s; /* mean squared error without / with the profile */
+    float season[MET_SLOTS];
+    uint8_t season_n[MET_SLOTS]; /* visits per slot (saturating) */
+    msample *pend;     /* pend[pend_head .. npend) wait, sorted */
+    uint32_t npend, pend_head, pend_cap;
+} metric;
+
 typedef struct {
     bool started;
     int64_t first_bucket;
@@ -47,10 +90,12 @@ typedef struct {
     uint32_t carry_buckets;
     float xhist[4][XHIST]; /* observations of p50, p95, p99 (log ms) and
                            * request rate; NAN = no data */
-    fl_gauss_cusum g[FL_SIG__COUNT]; /* latency and request rate */
+    fl_gauss_cusum g[NSIG_REQ]; /* latency and request rate */
     fl_binom_cusum eb;
-    alarm al[FL_SIG__COUNT];
+    alarm al[NSIG_REQ];
     uint32_t ring_n; /* slots in ring: grows when an input runs ahead */
+    metric **mets;   /* sorted by name (bytewise, then length) */
+    uint32_t nmets, mets_cap;
 } svc_state;
 
 struct fl_detect {
@@ -60,7 +105,7 @@ struct fl_detect {
     uint32_t ring_n;    /* initial slots per service */
     int64_t warm_buckets; /* history needed before a signal may alarm */
     uint32_t win;       /* buckets in an end window */
-    fl_gauss_params gp_rate, gp_lat;
+    fl_gauss_params gp_rate, gp_lat, gp_met;
     fl_binom_params bp;
     svc_state **svcs;
     uint32_t nsvcs, svcs_cap;
@@ -70,6 +115,8 @@ struct fl_detect {
                           * advance; INT64_MAX when none */
     uint32_t seq;
     uint64_t gaps;
+    uint32_t nmets;    /* metrics over all services */
+    uint32_t npend;    /* samples pending over all metrics */
 };
 
 /* n empty slots (idx INT64_MIN, empty sketches). */
@@ -78,5 +125,31 @@ slot *fl_det_ring_new(uint32_t n);
 void fl_det_ring_free(slot *ring, uint32_t n);
 /* The state of service `id`, created (empty, in warm-up) on first use. */
 svc_state *fl_det_svc(fl_detect *d, int32_t id);
+/* The bucket holding time t (floor division). */
+int64_t fl_det_bucket(const fl_detect *d, fl_time t);
+/* Admits an event for bucket b (refusing late and too-far-ahead ones with
+ * *why) and notes it for the time start. */
+bool fl_det_admit(fl_detect *d, int64_t b, fl_bad_reason *why);
+/* Pushes a standardised residual into an alarm's end window; true when
+ * the window is full and its mean is back within 1 sd of the baseline. */
+bool fl_det_window_normal(fl_detect *d, alarm *al, double z, bool up);
+
+/* metric.c */
+/* Closes bucket b for every metric of service id (in name order). */
+void fl_det_metrics_close(fl_detect *d, int32_t id, svc_state *s, int64_t b);
+/* A silence longer than max_gap ending at bucket `to`: open metric
+ * anomalies end where the data stopped, CUSUMs restart. */
+void fl_det_metrics_gap(fl_detect *d, int32_t id, svc_state *s, int64_t to);
+/* The earliest bucket a pending sample of s is in, or INT64_MAX. */
+int64_t fl_det_metrics_next(const fl_detect *d, const svc_state *s);
+void fl_det_metrics_free(svc_state *s);
+/* Inserts a new metric (name not present) at its sorted place; counts it. */
+metric *fl_det_metric_new(fl_detect *d, svc_state *s, fl_str name);
+/* The position name has, or would have, in s->mets; *found when present. */
+uint32_t fl_det_metric_find(const svc_state *s, fl_str name, bool *found);
+/* Sets d->gp_met from the configuration. */
+void fl_det_metrics_params(fl_detect *d);
+/* The CUSUM parameters of metric m (gp_met with the metric's threshold). */
+fl_gauss_params fl_det_metric_params(const fl_detect *d, const metric *m);
 
 #endif

@@ -138,9 +138,11 @@ typedef enum {
     FL_SIG_LATENCY_P95,
     FL_SIG_LATENCY_P99,
     FL_SIG_REQUEST_RATE,
+    FL_SIG_METRIC, /* a named metric's samples (the anomaly carries the name) */
     FL_SIG__COUNT
 } fl_signal;
 
+/* "error_rate", ..., "metric" (the kind, for counters and labels). */
 const char *fl_signal_name(fl_signal s);
 
 typedef enum { FL_DIR_UP, FL_DIR_DOWN } fl_direction;
@@ -158,11 +160,13 @@ typedef enum {
 #define FL_BLAME_MAX 4
 
 /* Values are in display units: error_rate a fraction, latency in ms,
- * request_rate in requests per second. */
+ * request_rate in requests per second, a metric in its own unit. */
 typedef struct {
     uint32_t seq; /* unique per detector instance, in detection order */
     int32_t service;
     fl_signal signal;
+    char metric[FL_METRIC_NAME_MAX + 1]; /* FL_SIG_METRIC: the metric's
+                                          * name; "" for other signals */
     fl_direction dir;
     fl_time onset, detected, end; /* end is FL_TIME_NONE while ongoing */
     fl_time peak_at;
@@ -179,6 +183,10 @@ typedef struct {
 typedef void (*fl_anomaly_cb)(void *ud, fl_anomaly_event what,
                               const fl_anomaly *a);
 
+/* The signal's name as the result document shows it (CONTRACT.md): the
+ * metric's name for a metric anomaly, fl_signal_name otherwise. */
+const char *fl_anomaly_signal(const fl_anomaly *a);
+
 /* ------------------------------------------------------------- detector */
 
 typedef struct {
@@ -191,6 +199,10 @@ typedef struct {
     double arl_buckets;   /* target in-control ARL per detector side */
     double min_excess_errors;
     uint32_t max_services;
+    /* metrics (detect/metric.c) */
+    uint32_t metric_warmup;     /* samples before a metric may alarm */
+    uint32_t max_metrics_per_service;
+    uint32_t max_metrics;       /* over all services */
 } fl_detect_conf;
 
 void fl_detect_conf_default(fl_detect_conf *conf);
@@ -211,6 +223,17 @@ void fl_detect_destroy(fl_detect *det);
  * event's time first; a consumer advances to the slowest input's time. */
 bool fl_detect_request(fl_detect *det, int32_t svc, const fl_event *ev,
                        int32_t upstream, fl_bad_reason *why);
+/* Adds one sample of a metric (ev->metric, ev->value) of service `svc`.
+ * The sample lands in the bucket of its time, like a request (late and
+ * too-far-ahead samples are refused the same way); when the bucket closes,
+ * its samples are fed to the metric's detector in time order. Refuses with
+ * FL_BAD_METRIC_LIMIT a new metric past the per-service or total cap (or a
+ * sample past the pending-sample caps), FL_BAD_VALUE an empty or over-long
+ * name or a value that is not finite. */
+bool fl_detect_metric(fl_detect *det, int32_t svc, const fl_event *ev,
+                      fl_bad_reason *why);
+/* Metrics tracked so far, over all services. */
+uint32_t fl_detect_metric_count(const fl_detect *det);
 /* Moves event time to `t` (ignored when earlier than what was seen) and
  * closes every bucket that ends at or before t - lateness. */
 void fl_detect_advance(fl_detect *det, fl_time t);

@@ -3,11 +3,11 @@
  * as one msgpack value, fl_detect_unpack reads it back into a fresh
  * detector and refuses anything it would not have produced itself.
  *
- * Layout, version 1 (maps with exactly the keys shown, packed in this
+ * Layout, version 2 (maps with exactly the keys shown, packed in this
  * order, read in any; "[x × n]" is an array of exactly n; conventions in
  * common/fl_ckpt.h):
  *
- *   detect   {"v": 1,
+ *   detect   {"v": 2,
  *             "conf": {"bucket": ns, "ring": slots per service at start,
  *                      "win": buckets in an end window},   must match ours
  *             "frontier": time | FL_TIME_NONE (INT64_MIN),
@@ -21,8 +21,19 @@
  *             "hist_n": [u32 × 720], "hist_e": [u32 × 720],
  *             "carry": sketch, "carry_n": pooled buckets (≤ 6),
  *             "xhist": [[f32 × 128] × 4]   log p50, p95, p99, request count,
- *             "g": [gauss × 5]   by signal, "eb": binom,
- *             "al": [alarm × 5]  by signal}
+ *             "g": [gauss × 5]   by request signal, "eb": binom,
+ *             "al": [alarm × 5]  by request signal,
+ *             "mets": [metric]   sorted by name, unique}
+ *   metric   {"name": 1..255 bytes of UTF-8 without NUL, "g": gauss,
+ *             "h": f64 ≥ 0, "res": f64 ≥ 0, "al": alarm,
+ *             "first", "last": time | NONE, "hold": u32 ≤ win,
+ *             "last_x": f64, "record": f64 ≥ 0, "record_t": time | NONE,
+ *             "seasonal": bool, "lvl_s", "lvl_p", "ms_p", "ms_s": f64,
+ *             "season": [f32 × 288], "season_n": [u32 ≤ 255 × 288],
+ *             "seen": u64 samples fed,
+ *             "hist": [[time, f64] × min(seen, 128)]   oldest first,
+ *             "pend": [[time, f64] × ≤ 8192]   waiting in open buckets,
+ *                     sorted by (time, value)}
  *   slot     {"idx": bucket, "n": requests, "err": errors,
  *             "up": [[service | -1, errors] × 4], "lat": sketch}
  *   sketch   {"lo": index of bins[0], "count": u64, "zeros": u64,
@@ -33,7 +44,8 @@
  *             "excess": f64, "nobs": u32}
  *   alarm    {"state": fl_det_state, "a": anomaly, "win": [f32 × win],
  *             "win_n", "win_pos": u32, "fast": f64 (NaN allowed)}
- *   anomaly  {"seq", "svc", "sig", "dir", "onset", "detected",
+ *   anomaly  {"seq", "svc", "sig", "metric" (the metric's name for a
+ *             metric anomaly, "" for any other), "dir", "onset", "detected",
  *             "end" (NONE while open), "peak_at", "base", "peak", "sev",
  *             "req", "err", "exp", "blame": [[service | -1, errors] × 4]}
  *
@@ -47,17 +59,21 @@
  * its bucket maps to (idx mod ring size) and still open; sketch
  * windows of at most FL_SKETCH_MAX_BINS + 8 bins (ensure() may overshoot
  * the cap by its 8-bin margin) at |lo| <= 2^20; enum values; end-window
- * positions below the window.
+ * positions below the window; metrics: per-service and total caps of this
+ * run, names sorted and unique, an open alarm naming its own metric and
+ * service, samples finite, pending samples sorted and in open buckets,
+ * pending counts within the caps.
  */
 #include "detect_int.h"
 
 #include "../common/fl_ckpt.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LAYOUT_VERSION 1
+#define LAYOUT_VERSION 2
 #define SKETCH_MAX_N (FL_SKETCH_MAX_BINS + 8)
 #define SKETCH_LO_LIM (1 << 20)
 
@@ -93,13 +109,15 @@ static void pack_sketch(msgpack_packer *pk, const fl_sketch *s)
 
 void fl_anomaly_pack(msgpack_packer *pk, const fl_anomaly *a)
 {
-    msgpack_pack_map(pk, 15);
+    msgpack_pack_map(pk, 16);
     fl_pk_key(pk, "seq");
     msgpack_pack_uint64(pk, a->seq);
     fl_pk_key(pk, "svc");
     msgpack_pack_int64(pk, a->service);
     fl_pk_key(pk, "sig");
     msgpack_pack_int64(pk, a->signal);
+    fl_pk_key(pk, "metric");
+    fl_pk_str(pk, a->metric, strlen(a->metric));
     fl_pk_key(pk, "dir");
     msgpack_pack_int64(pk, a->dir);
     fl_pk_key(pk, "onset");
@@ -209,9 +227,78 @@ static void pack_slot(msgpack_packer *pk, const slot *sl)
     pack_sketch(pk, &sl->lat);
 }
 
+static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
+                         size_t stride, uint32_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_int64(pk, *(const fl_time *)((const char *)t + i * stride));
+        msgpack_pack_double(pk, *(const double *)((const char *)x + i * stride));
+    }
+}
+
+static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
+{
+    msgpack_pack_map(pk, 21);
+    fl_pk_key(pk, "name");
+    fl_pk_str(pk, m->name, m->len);
+    fl_pk_key(pk, "g");
+    pack_gauss(pk, &m->g);
+    fl_pk_key(pk, "h");
+    msgpack_pack_double(pk, m->h);
+    fl_pk_key(pk, "res");
+    msgpack_pack_double(pk, m->res);
+    fl_pk_key(pk, "al");
+    pack_alarm(pk, d, &m->al);
+    fl_pk_key(pk, "first");
+    msgpack_pack_int64(pk, m->first_ts);
+    fl_pk_key(pk, "last");
+    msgpack_pack_int64(pk, m->last_ts);
+    fl_pk_key(pk, "hold");
+    msgpack_pack_uint64(pk, m->hold);
+    fl_pk_key(pk, "last_x");
+    msgpack_pack_double(pk, m->last_x);
+    fl_pk_key(pk, "record");
+    msgpack_pack_double(pk, m->record);
+    fl_pk_key(pk, "record_t");
+    msgpack_pack_int64(pk, m->record_t);
+    fl_pk_key(pk, "seasonal");
+    fl_pk_bool(pk, m->seasonal);
+    fl_pk_key(pk, "lvl_s");
+    msgpack_pack_double(pk, m->lvl_s);
+    fl_pk_key(pk, "lvl_p");
+    msgpack_pack_double(pk, m->lvl_p);
+    fl_pk_key(pk, "ms_p");
+    msgpack_pack_double(pk, m->ms_p);
+    fl_pk_key(pk, "ms_s");
+    msgpack_pack_double(pk, m->ms_s);
+    fl_pk_key(pk, "season");
+    msgpack_pack_array(pk, MET_SLOTS);
+    for (int i = 0; i < MET_SLOTS; i++)
+        msgpack_pack_float(pk, m->season[i]);
+    fl_pk_key(pk, "season_n");
+    msgpack_pack_array(pk, MET_SLOTS);
+    for (int i = 0; i < MET_SLOTS; i++)
+        msgpack_pack_uint64(pk, m->season_n[i]);
+    fl_pk_key(pk, "seen");
+    msgpack_pack_uint64(pk, m->seen);
+    fl_pk_key(pk, "hist");
+    uint32_t n = m->seen < MET_HIST ? (uint32_t)m->seen : MET_HIST;
+    msgpack_pack_array(pk, n);
+    for (uint64_t i = m->seen - n; i < m->seen; i++) {
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_int64(pk, m->hist_t[i % MET_HIST]);
+        msgpack_pack_double(pk, m->hist_x[i % MET_HIST]);
+    }
+    fl_pk_key(pk, "pend");
+    pack_samples(pk, &m->pend[m->pend_head].ts, &m->pend[m->pend_head].x,
+                 sizeof *m->pend, m->npend - m->pend_head);
+}
+
 static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
 {
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 12);
     fl_pk_key(pk, "started");
     fl_pk_bool(pk, s->started);
     fl_pk_key(pk, "first");
@@ -240,15 +327,19 @@ static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
             msgpack_pack_float(pk, s->xhist[k][i]);
     }
     fl_pk_key(pk, "g");
-    msgpack_pack_array(pk, FL_SIG__COUNT);
-    for (int k = 0; k < FL_SIG__COUNT; k++)
+    msgpack_pack_array(pk, NSIG_REQ);
+    for (int k = 0; k < NSIG_REQ; k++)
         pack_gauss(pk, &s->g[k]);
     fl_pk_key(pk, "eb");
     pack_binom(pk, &s->eb);
     fl_pk_key(pk, "al");
-    msgpack_pack_array(pk, FL_SIG__COUNT);
-    for (int k = 0; k < FL_SIG__COUNT; k++)
+    msgpack_pack_array(pk, NSIG_REQ);
+    for (int k = 0; k < NSIG_REQ; k++)
         pack_alarm(pk, d, &s->al[k]);
+    fl_pk_key(pk, "mets");
+    msgpack_pack_array(pk, s->nmets);
+    for (uint32_t i = 0; i < s->nmets; i++)
+        pack_metric(pk, d, s->mets[i]);
 }
 
 void fl_detect_pack(const fl_detect *d, msgpack_packer *pk)
@@ -370,8 +461,8 @@ bool fl_anomaly_unpack(fl_rd *rd, const msgpack_object *o, uint32_t nservices,
                        fl_anomaly *a)
 {
     static const char *const keys[] = {
-        "seq",  "svc",  "sig", "dir", "onset", "detected", "end",   "peak_at",
-        "base", "peak", "sev", "req", "err",   "exp",      "blame", NULL};
+        "seq",  "svc",  "sig",  "metric", "dir", "onset", "detected", "end",
+        "peak_at", "base", "peak", "sev", "req", "err", "exp", "blame", NULL};
     if (!fl_rd_map(rd, o, keys))
         return false;
     if (nservices == 0)
@@ -397,6 +488,23 @@ bool fl_anomaly_unpack(fl_rd *rd, const msgpack_object *o, uint32_t nservices,
         return false;
     a->signal = (fl_signal)sig;
     a->dir = (fl_direction)dir;
+    const char *name;
+    uint32_t len;
+    const msgpack_object *mo = fl_rd_get(rd, o, "metric");
+    if (!mo)
+        return false;
+    size_t m = fl_rd_push(rd, ".metric");
+    bool ok = fl_rd_string(rd, mo, FL_METRIC_NAME_MAX, false, &name, &len);
+    if (ok && (memchr(name, '\0', len) || !fl_utf8_valid(name, len)))
+        ok = fl_rd_fail(rd, "not a metric name");
+    else if (ok && (len > 0) != (a->signal == FL_SIG_METRIC))
+        ok = fl_rd_fail(rd, len ? "a name, but not a metric anomaly"
+                                : "a metric anomaly without a name");
+    fl_rd_pop(rd, m);
+    if (!ok)
+        return false;
+    memcpy(a->metric, name, len);
+    a->metric[len] = '\0';
     return true;
 }
 
@@ -499,11 +607,177 @@ static bool unpack_slot(ctx *c, const msgpack_object *o, slot *sl,
            unpack_sketch(rd, o, "lat", &sl->lat);
 }
 
+/* [[time, f64] × min..max], each sample finite, into t/x (stride apart). */
+static bool unpack_samples(fl_rd *rd, const msgpack_object *map,
+                           const char *key, uint32_t min, uint32_t max,
+                           fl_time *t, double *x, size_t stride, uint32_t *n)
+{
+    const msgpack_object *it;
+    if (!fl_rd_f_array(rd, map, key, min, max, &it, n))
+        return false;
+    size_t m = fl_rd_push(rd, ".%s", key);
+    for (uint32_t i = 0; i < *n && !rd->failed; i++) {
+        size_t m2 = fl_rd_push(rd, "[%" PRIu32 "]", i);
+        const msgpack_object *pair;
+        uint32_t two;
+        fl_time ts;
+        double v;
+        if (fl_rd_array(rd, &it[i], 2, 2, &pair, &two) &&
+            fl_rd_time(rd, &pair[0], false, &ts) &&
+            fl_rd_float(rd, &pair[1], &v)) {
+            if (!isfinite(v)) {
+                fl_rd_fail(rd, "sample value not finite");
+            } else {
+                *(fl_time *)((char *)t + i * stride) = ts;
+                *(double *)((char *)x + i * stride) = v;
+            }
+        }
+        fl_rd_pop(rd, m2);
+    }
+    fl_rd_pop(rd, m);
+    return !rd->failed;
+}
+
+static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
+                          int32_t id)
+{
+    static const char *const keys[] = {
+        "name",  "g",     "h",     "res",      "al",       "first",
+        "last",  "hold",  "last_x", "record",  "record_t", "seasonal",
+        "lvl_s", "lvl_p", "ms_p",  "ms_s",     "season",   "season_n",
+        "seen",  "hist",  "pend",  NULL};
+    fl_rd *rd = c->rd;
+    fl_detect *d = c->d;
+    const char *name;
+    uint32_t len;
+    if (!fl_rd_map(rd, o, keys))
+        return false;
+    const msgpack_object *no = fl_rd_get(rd, o, "name");
+    if (!no)
+        return false;
+    size_t mk = fl_rd_push(rd, ".name");
+    bool ok = fl_rd_string(rd, no, FL_METRIC_NAME_MAX, false, &name, &len);
+    if (ok && (len == 0 || memchr(name, '\0', len) || !fl_utf8_valid(name, len)))
+        ok = fl_rd_fail(rd, "not a metric name");
+    if (ok && s->nmets) {
+        const metric *prev = s->mets[s->nmets - 1];
+        size_t k = prev->len < len ? prev->len : len;
+        int cmp = k ? memcmp(prev->name, name, k) : 0;
+        if (cmp > 0 || (cmp == 0 && prev->len >= len))
+            ok = fl_rd_fail(rd, "names not sorted or not unique");
+    }
+    if (ok && d->nmets >= d->conf.max_metrics)
+        ok = fl_rd_fail(rd, "more metrics than this run tracks (%" PRIu32 ")",
+                        d->conf.max_metrics);
+    fl_rd_pop(rd, mk);
+    if (!ok)
+        return false;
+    metric *m = fl_det_metric_new(d, s, (fl_str){name, len});
+    const msgpack_object *g = fl_rd_get(rd, o, "g");
+    const msgpack_object *al = fl_rd_get(rd, o, "al");
+    if (!g || !al)
+        return false;
+    size_t mg = fl_rd_push(rd, ".g");
+    ok = unpack_gauss(rd, g, &m->g);
+    fl_rd_pop(rd, mg);
+    int64_t hold;
+    if (!ok || !fl_rd_f_float(rd, o, "h", &m->h) ||
+        !fl_rd_f_float(rd, o, "res", &m->res) ||
+        !fl_rd_f_time(rd, o, "first", true, &m->first_ts) ||
+        !fl_rd_f_time(rd, o, "last", true, &m->last_ts) ||
+        !fl_rd_f_int(rd, o, "hold", 0, d->win, &hold) ||
+        !fl_rd_f_float(rd, o, "last_x", &m->last_x) ||
+        !fl_rd_f_float(rd, o, "record", &m->record) ||
+        !fl_rd_f_time(rd, o, "record_t", true, &m->record_t) ||
+        !fl_rd_f_bool(rd, o, "seasonal", &m->seasonal) ||
+        !fl_rd_f_float(rd, o, "lvl_s", &m->lvl_s) ||
+        !fl_rd_f_float(rd, o, "lvl_p", &m->lvl_p) ||
+        !fl_rd_f_float(rd, o, "ms_p", &m->ms_p) ||
+        !fl_rd_f_float(rd, o, "ms_s", &m->ms_s) ||
+        !fl_rd_f_floats(rd, o, "season", MET_SLOTS, m->season) ||
+        !fl_rd_f_u64(rd, o, "seen", &m->seen))
+        return false;
+    m->hold = (uint32_t)hold;
+    uint32_t visits[MET_SLOTS];
+    if (!fl_rd_f_u32s(rd, o, "season_n", MET_SLOTS, visits))
+        return false;
+    for (int i = 0; i < MET_SLOTS; i++) {
+        if (visits[i] > 255)
+            return fl_rd_fail(rd, "season_n[%d]: %" PRIu32 " visits (at most "
+                                  "255)", i, visits[i]);
+        m->season_n[i] = (uint8_t)visits[i];
+    }
+    if (!(m->record >= 0 && isfinite(m->record)))
+        return fl_rd_fail(rd, "record out of range");
+    if (!(m->h >= 0 && m->h < 1e6) || !(m->res >= 0 && isfinite(m->res)))
+        return fl_rd_fail(rd, "threshold or resolution out of range");
+    if ((m->first_ts == FL_TIME_NONE) != (m->last_ts == FL_TIME_NONE) ||
+        (m->first_ts != FL_TIME_NONE && m->first_ts > m->last_ts))
+        return fl_rd_fail(rd, "first and last sample times disagree");
+    size_t ma = fl_rd_push(rd, ".al");
+    ok = unpack_alarm(c, al, &m->al);
+    if (ok && m->al.state == FL_DET_ALARM &&
+        (m->al.a.signal != FL_SIG_METRIC || m->al.a.service != id ||
+         strcmp(m->al.a.metric, m->name) != 0))
+        ok = fl_rd_fail(rd, "an open anomaly of another signal");
+    fl_rd_pop(rd, ma);
+    if (!ok)
+        return false;
+    /* history: the last min(seen, MET_HIST) samples, oldest first */
+    uint32_t want = m->seen < MET_HIST ? (uint32_t)m->seen : MET_HIST;
+    fl_time ht[MET_HIST];
+    double hx[MET_HIST];
+    uint32_t n;
+    if (!unpack_samples(rd, o, "hist", want, want, ht, hx, sizeof ht[0],
+                        &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t at = m->seen - n + i;
+        m->hist_t[at % MET_HIST] = ht[i];
+        m->hist_x[at % MET_HIST] = hx[i];
+    }
+    /* pending samples: sorted, in buckets still open */
+    const msgpack_object *pend;
+    if (!fl_rd_f_array(rd, o, "pend", 0, MET_PEND_MAX, &pend, &n))
+        return false;
+    if (d->npend + n > MET_PEND_TOTAL)
+        return fl_rd_fail(rd, "more pending samples than this run keeps");
+    if (n) {
+        m->pend = fl_calloc(n, sizeof *m->pend);
+        m->pend_cap = n;
+        if (!unpack_samples(rd, o, "pend", n, n, &m->pend[0].ts,
+                            &m->pend[0].x, sizeof *m->pend, &n))
+            return false;
+    }
+    m->npend = n;
+    d->npend += n;
+    size_t mp = fl_rd_push(rd, ".pend");
+    int64_t base = d->closed_upto != INT64_MIN ? d->closed_upto + 1
+                                               : d->min_bucket;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t b = bucket_of(d, m->pend[i].ts);
+        if (d->closed_upto == INT64_MIN && d->min_bucket == INT64_MAX)
+            ok = fl_rd_fail(rd, "a sample held before any data");
+        else if (b < base || b > c->bmax)
+            ok = fl_rd_fail(rd, "[%" PRIu32 "]: bucket %" PRId64 " is not open",
+                            i, b);
+        else if (i && (m->pend[i - 1].ts > m->pend[i].ts ||
+                       (m->pend[i - 1].ts == m->pend[i].ts &&
+                        m->pend[i - 1].x > m->pend[i].x)))
+            ok = fl_rd_fail(rd, "[%" PRIu32 "]: not in time order", i);
+        if (!ok)
+            break;
+    }
+    fl_rd_pop(rd, mp);
+    return ok;
+}
+
 static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
 {
     static const char *const keys[] = {"started", "first", "ring",  "hist_n",
                                        "hist_e",  "carry", "carry_n", "xhist",
-                                       "g",       "eb",    "al",      NULL};
+                                       "g",       "eb",    "al",      "mets",
+                                       NULL};
     fl_rd *rd = c->rd;
     fl_detect *d = c->d;
     if (!fl_rd_map(rd, o, keys))
@@ -556,9 +830,9 @@ static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
         if (!ok)
             return false;
     }
-    if (!fl_rd_f_array(rd, o, "g", FL_SIG__COUNT, FL_SIG__COUNT, &g, &n))
+    if (!fl_rd_f_array(rd, o, "g", NSIG_REQ, NSIG_REQ, &g, &n))
         return false;
-    for (uint32_t k = 0; k < FL_SIG__COUNT; k++) {
+    for (uint32_t k = 0; k < NSIG_REQ; k++) {
         size_t m = fl_rd_push(rd, ".g[%" PRIu32 "]", k);
         bool ok = unpack_gauss(rd, &g[k], &s->g[k]);
         fl_rd_pop(rd, m);
@@ -566,11 +840,22 @@ static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
             return false;
     }
     if (!unpack_binom(rd, o, "eb", &s->eb) ||
-        !fl_rd_f_array(rd, o, "al", FL_SIG__COUNT, FL_SIG__COUNT, &al, &n))
+        !fl_rd_f_array(rd, o, "al", NSIG_REQ, NSIG_REQ, &al, &n))
         return false;
-    for (uint32_t k = 0; k < FL_SIG__COUNT; k++) {
+    for (uint32_t k = 0; k < NSIG_REQ; k++) {
         size_t m = fl_rd_push(rd, ".al[%" PRIu32 "]", k);
         bool ok = unpack_alarm(c, &al[k], &s->al[k]);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
+    const msgpack_object *mets;
+    if (!fl_rd_f_array(rd, o, "mets", 0, d->conf.max_metrics_per_service,
+                       &mets, &n))
+        return false;
+    for (uint32_t k = 0; k < n; k++) {
+        size_t m = fl_rd_push(rd, ".mets[%" PRIu32 "]", k);
+        bool ok = unpack_metric(c, &mets[k], s, id);
         fl_rd_pop(rd, m);
         if (!ok)
             return false;

@@ -24,6 +24,9 @@ static const char *const bad_names[FL_BAD__COUNT] = {
     [FL_BAD_LATE] = "late",
     [FL_BAD_SERVICE_LIMIT] = "service_limit",
     [FL_BAD_AHEAD] = "too_far_ahead",
+    [FL_BAD_METRIC_LIMIT] = "metric_limit",
+    [FL_BAD_PATTERN_LIMIT] = "pattern_limit",
+    [FL_BAD_TRUNCATED] = "truncated",
 };
 
 const char *fl_bad_reason_name(fl_bad_reason r)
@@ -69,8 +72,26 @@ static const struct {
     bool (*sniff)(fl_str line);
     void (*free_state)(void *state);
 } formats[] = {
+    /* binary: a first byte no text line has */
+    {"msgpack", FL_FORMAT_MSGPACK, fl_msgpack_decode_line, fl_msgpack_sniff,
+     fl_msgpack_free_state},
+    /* before json: an OTLP document is a JSON object too */
+    {"otlp", FL_FORMAT_OTLP, fl_otlp_decode_line, fl_otlp_sniff, NULL},
     {"json", FL_FORMAT_JSON, fl_json_decode_line, fl_json_sniff, NULL},
+    {"influx", FL_FORMAT_INFLUX, fl_influx_decode_line, fl_influx_sniff,
+     fl_influx_free},
+    {"syslog", FL_FORMAT_SYSLOG, fl_syslog_decode_line, fl_syslog_sniff,
+     fl_pattern_free_state},
+    {"nginx", FL_FORMAT_NGINX, fl_nginx_decode_line, fl_nginx_sniff,
+     fl_pattern_free_state},
+    /* after every format with a sniffer of its own shape: a line with two
+     * key=value pairs anywhere is logfmt to its sniffer */
+    {"logfmt", FL_FORMAT_LOGFMT, fl_logfmt_decode_line, fl_logfmt_sniff,
+     NULL},
     {"raw", FL_FORMAT_RAW, raw_decode, NULL, NULL},
+    /* no name: reached through a pattern's name (fl_format_parse) */
+    {NULL, FL_FORMAT_PATTERN, fl_pattern_decode_line, NULL,
+     fl_pattern_free_state},
 };
 
 bool fl_format_parse(const char *name, fl_format *out)
@@ -80,21 +101,33 @@ bool fl_format_parse(const char *name, fl_format *out)
         return true;
     }
     for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++)
-        if (strcmp(name, formats[i].name) == 0) {
+        if (formats[i].name && strcmp(name, formats[i].name) == 0) {
             *out = formats[i].fmt;
             return true;
         }
+    int pat = fl_pattern_find(name); /* "apache", the config's patterns */
+    if (pat >= 0) {
+        *out = (fl_format)(FL_FORMAT_PATTERN_BASE + pat);
+        return true;
+    }
     return false;
 }
 
 const char *fl_format_names(void)
 {
-    static char names[256];
-    if (!names[0]) {
-        size_t k = (size_t)snprintf(names, sizeof names, "auto");
-        for (size_t i = 0; i < FL_ARRAY_LEN(formats) && k < sizeof names; i++)
+    /* rebuilt on each call: the configuration may define patterns */
+    static char names[1024];
+    size_t k = (size_t)snprintf(names, sizeof names, "auto");
+    for (size_t i = 0; i < FL_ARRAY_LEN(formats) && k < sizeof names; i++)
+        if (formats[i].name)
             k += (size_t)snprintf(names + k, sizeof names - k, ", %s",
                                   formats[i].name);
+    const char *pn;
+    for (int i = 0; (pn = fl_pattern_name(i)) != NULL && k < sizeof names;
+         i++) {
+        fl_format f;
+        if (fl_format_parse(pn, &f) && f >= FL_FORMAT_PATTERN_BASE)
+            k += (size_t)snprintf(names + k, sizeof names - k, ", %s", pn);
     }
     return names;
 }
@@ -103,6 +136,11 @@ fl_decoder *fl_decoder_new(fl_format fmt)
 {
     fl_decoder *dec = fl_calloc(1, sizeof *dec);
     dec->fmt = fmt;
+    if ((int)fmt >= FL_FORMAT_PATTERN_BASE) { /* bound to one pattern */
+        dec->fmt = FL_FORMAT_PATTERN;
+        dec->state[FL_FORMAT_PATTERN] =
+            fl_pattern_state_new((int)fmt - FL_FORMAT_PATTERN_BASE);
+    }
     return dec;
 }
 

@@ -14,6 +14,7 @@
 
 #include "../common/fl_common.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* ------------------------------------------------------------ the event */
@@ -58,9 +59,13 @@ typedef struct {
     fl_change_kind change_kind;
     fl_str change_id, author;
     /* metrics */
-    fl_str metric;
-    double value;
+    fl_str metric;     /* 1..FL_METRIC_NAME_MAX bytes of valid UTF-8 */
+    double value;      /* finite */
 } fl_event;
+
+/* Longest metric name an event may carry (decoders reject longer ones;
+ * detect keeps names inline in anomaly records). */
+#define FL_METRIC_NAME_MAX 255
 
 /* A request is an error when its status is 5xx or, without a status, when
  * its level is error or worse (CONTRACT.md). */
@@ -88,6 +93,9 @@ typedef enum {
     FL_BAD_LATE,            /* older than the allowed lateness */
     FL_BAD_SERVICE_LIMIT,   /* a new service past the tracked-services cap */
     FL_BAD_AHEAD,           /* too far ahead of the slowest input's time */
+    FL_BAD_METRIC_LIMIT,    /* a new metric past the tracked-metrics caps */
+    FL_BAD_PATTERN_LIMIT,   /* a regex pattern hit its match/depth/stack cap */
+    FL_BAD_TRUNCATED,       /* input ends inside a msgpack object */
     FL_BAD__COUNT
 } fl_bad_reason;
 
@@ -107,6 +115,7 @@ typedef enum {
     FL_LINE_TOO_LONG, /* a line was skipped; *line is empty */
     FL_LINE_EOF,
     FL_LINE_ERROR,    /* read or decompression error; see fl_source_error */
+    FL_LINE_BAD,      /* msgpack streams only: an object was rejected */
 } fl_line_status;
 
 fl_source *fl_source_open(const char *path, size_t max_line, char *errstr,
@@ -122,6 +131,16 @@ const char *fl_source_error(const fl_source *src);
 uint64_t fl_source_bytes_read(const fl_source *src);
 uint64_t fl_source_size(const fl_source *src);
 uint64_t fl_source_line_no(const fl_source *src);
+size_t fl_source_max_line(const fl_source *src);
+/* Raw bytes instead of lines, for inputs that are not line-based (msgpack
+ * streams): up to n bytes (decompressed for .zst). Returns how many, 0 at
+ * the end of the input, -1 on a read or decompression error (the message in
+ * fl_source_error). Do not mix with fl_source_next on one source, except
+ * that fl_source_peek may come first. */
+ptrdiff_t fl_source_read(fl_source *src, void *dst, size_t n);
+/* The bytes buffered ahead (at least one unless the input is empty or
+ * unreadable), without consuming them: what an input starts with. */
+fl_str fl_source_peek(fl_source *src);
 
 /* --------------------------------------------------------------- decoder */
 
@@ -132,8 +151,22 @@ typedef enum {
     FL_FORMAT_AUTO,
     FL_FORMAT_JSON,
     FL_FORMAT_RAW,
+    FL_FORMAT_INFLUX,
+    FL_FORMAT_LOGFMT,  /* key=value pairs (logfmt.c) */
+    FL_FORMAT_SYSLOG,  /* RFC 3164 / RFC 5424 (a built-in pattern, pattern.c) */
+    FL_FORMAT_NGINX,   /* combined access log (a built-in pattern, pattern.c) */
+    FL_FORMAT_PATTERN, /* a pattern of the registry chosen by name (below) */
+    FL_FORMAT_MSGPACK, /* msgpack records (msgpack.c) */
+    FL_FORMAT_OTLP,    /* OTLP/JSON log batches (otlp.c) */
     FL_FORMAT__COUNT
 } fl_format;
+
+/* Named PCRE2 patterns (pattern.c) are formats too: fl_format_parse
+ * returns FL_FORMAT_PATTERN_BASE + the pattern's index for the name of a
+ * pattern that has no row of its own ("apache", or one the configuration
+ * defined), and fl_decoder_new turns that value into a FL_FORMAT_PATTERN
+ * decoder bound to the pattern. Such values are never stored. */
+#define FL_FORMAT_PATTERN_BASE 256
 
 /* Parses a --format value; false for names this build does not decode. */
 bool fl_format_parse(const char *name, fl_format *out);
@@ -156,5 +189,72 @@ bool fl_decoder_more(fl_decoder *dec, fl_event *ev);
 /* The JSON decoder on its own, for tests, fuzzing and benchmarks. */
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                     fl_bad_reason *why);
+/* One msgpack object (msgpack.c): a map with the JSON keys, Fluent Bit's
+ * [time, map] or [[time, metadata], map], or Fluentd's [tag, time, map].
+ * obj need not be NUL-terminated. */
+bool fl_msgpack_decode(fl_decoder *dec, fl_str obj, fl_event *ev,
+                       fl_bad_reason *why);
+/* True when a line (a Kafka message) is a msgpack record under `auto`: it
+ * starts with a map or array header; never true for JSON or UTF-8 text.
+ * Such a message is binary: keep its trailing bytes (0x0a is data). */
+bool fl_msgpack_sniff(fl_str line);
+/* True when the decoder takes this Kafka message as binary msgpack
+ * (format msgpack, or auto and fl_msgpack_sniff): its trailing '\n' and
+ * '\r' bytes are data, not line ends to strip. */
+bool fl_decoder_binary(const fl_decoder *dec, const void *p, size_t n);
+/* One OTLP/JSON document (otlp.c), {"resourceLogs": [...]}: each log
+ * record is one event, the first in *ev, the rest via fl_decoder_more. */
+bool fl_otlp_decode(fl_decoder *dec, fl_str line, fl_event *ev,
+                    fl_bad_reason *why);
+
+/* A file of concatenated msgpack objects, read object by object through
+ * fl_source_read in bounded memory (a buffer of 2 * max_obj + 64 KiB).
+ * An object larger than max_obj is skipped whole without being held;
+ * bytes that start no record are skipped to the next map or array header
+ * and counted once per stretch. */
+typedef struct fl_msgpack_stream fl_msgpack_stream;
+fl_msgpack_stream *fl_msgpack_stream_new(fl_source *src, size_t max_obj);
+void fl_msgpack_stream_destroy(fl_msgpack_stream *ms);
+/* FL_LINE_OK: *obj is one complete object (decode it with a
+ * FL_FORMAT_MSGPACK decoder), valid and followed by a NUL until the next
+ * call. FL_LINE_BAD: one object or stretch rejected, *why says why
+ * (line_too_long, truncated, syntax, too_deep). FL_LINE_EOF, or
+ * FL_LINE_ERROR after the source failed (fl_source_error). */
+fl_line_status fl_msgpack_stream_next(fl_msgpack_stream *ms, fl_str *obj,
+                                      fl_bad_reason *why);
+/* Objects handed out so far, rejected ones included. */
+uint64_t fl_msgpack_stream_objects(const fl_msgpack_stream *ms);
+/* True when an input starting with these bytes is a msgpack stream (its
+ * first byte is a map or array header that no UTF-8 text starts with). */
+bool fl_msgpack_stream_sniff(const void *p, size_t n);
+/* The logfmt decoder on its own (logfmt.c): key=value pairs, values bare
+ * or double-quoted with JSON's backslash escapes (go-logfmt), keys as the
+ * JSON simple keys. */
+bool fl_logfmt_decode(fl_decoder *dec, fl_str line, fl_event *ev,
+                      fl_bad_reason *why);
+
+/* ------------------------------------------------------------ patterns */
+
+/* The pattern registry (pattern.c): a pattern is a PCRE2 regex whose named
+ * groups are event fields (ts, service, status, latency_ms, latency_s,
+ * level, pri, msg, method, path, upstream, version, and any other JSON
+ * simple key); other names are ignored. Built in: "nginx", "apache",
+ * "syslog". Defining a name again replaces it for decoders created after.
+ * `fixed_service` (may be NULL) names the service of every line whose
+ * pattern has no `service` capture. Compile errors: false, with PCRE2's
+ * message and offset in errstr. Call before creating decoders; not
+ * thread-safe against decoding. */
+bool fl_pattern_define(const char *name, const char *regex,
+                       const char *fixed_service, char *errstr,
+                       size_t errlen);
+/* The regex source of a defined pattern (to derive one from a built-in,
+ * e.g. nginx with a fixed service), NULL when there is none. */
+const char *fl_pattern_regex(const char *name);
+/* Timestamps without a year (RFC 3164 "Oct 11 22:14:15"): a decoder's
+ * first one takes this year; later ones the year that keeps them at most
+ * 31 days before the decoder's previous event. 0 (the default): the wall
+ * clock's year, or the year before for a time over 31 days ahead of it.
+ * Set it for replays of old archives that must stay byte-identical. */
+void fl_pattern_set_reference_year(int year);
 
 #endif

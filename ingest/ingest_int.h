@@ -3,8 +3,28 @@
 #define FL_INGEST_INT_H
 #include "fl_ingest.h"
 
-#define FL_JSON_FIELDS 13   /* json.c's field enum */
 #define FL_JSON_PATH_MAX 128
+
+/* The fields of the JSON mapping (json.c's key table maps dotted paths to
+ * them). Other decoders (msgpack, OTLP) collect values into dec->v by
+ * these and call fl_json_event, so every format validates alike. */
+typedef enum {
+    F_NONE = 0,
+    F_TS,
+    F_SERVICE,
+    F_LEVEL,
+    F_STATUS,
+    F_LAT_MS,
+    F_LAT_NS,
+    F_MSG,
+    F_KIND,
+    F_VERSION,
+    F_CHANGE_ID,
+    F_AUTHOR,
+    F_UPSTREAM,
+    F__COUNT
+} field;
+#define FL_JSON_FIELDS F__COUNT
 
 typedef enum { V_NONE, V_STR, V_NUM, V_OTHER } vtype;
 
@@ -40,5 +60,69 @@ void fl_decoder_scratch(fl_decoder *dec, size_t n);
 bool fl_json_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
                          fl_event *ev, fl_bad_reason *why);
 bool fl_json_sniff(fl_str line);
+/* msgpack.c and otlp.c */
+bool fl_msgpack_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                            fl_event *ev, fl_bad_reason *why);
+void fl_msgpack_free_state(void *state);
+bool fl_otlp_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                         fl_event *ev, fl_bad_reason *why);
+bool fl_otlp_sniff(fl_str line);
+/* A number from a JSON number or a decimal string ("503"). */
+bool fl_json_value_num(const value *v, double *out);
+/* The field a dotted key path names ("service.name"), F_NONE if none. */
+field fl_json_lookup(const char *path, size_t n);
+/* The values collected in dec->v (cleared by the caller before collecting)
+ * as an event: time, service, change or request fields, each validated as
+ * for a JSON line. False with *why when the values do not make an event. */
+bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why);
+/* The first half of fl_json_decode: a JSON object line's values into
+ * dec->v (cleared first), without building the event (pattern.c merges a
+ * syslog header into an inner JSON message this way). */
+bool fl_json_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why);
+
+/* The JSON scanner's pieces, for decoders that walk a document themselves
+ * (otlp.c). p..end is the text (NUL-terminated at end); strings that are
+ * kept are unescaped into dec's scratch buffer, which must hold the text's
+ * length (fl_decoder_scratch). The first failure is kept in why. */
+typedef struct {
+    const char *p, *end;
+    fl_decoder *dec;
+    fl_bad_reason why;
+    bool failed;
+} fl_jparser;
+void fl_jp_ws(fl_jparser *ps);
+/* At '"': the string, unescaped into *out when want. */
+bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out);
+/* Any value at depth (objects and arrays are validated and skipped; v,
+ * when not NULL, gets V_OTHER for them); scalars fill v. */
+bool fl_jp_value(fl_jparser *ps, int depth, value *v);
+/* The Influx line protocol decoder (influx.c). */
+bool fl_influx_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                           fl_event *ev, fl_bad_reason *why);
+bool fl_influx_sniff(fl_str line);
+void fl_influx_free(void *state);
+/* logfmt (logfmt.c); fl_logfmt_scan fills dec->v only (cleared first). */
+bool fl_logfmt_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                           fl_event *ev, fl_bad_reason *why);
+bool fl_logfmt_sniff(fl_str line);
+bool fl_logfmt_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why);
+/* PCRE2 patterns (pattern.c): the syslog and nginx rows, and a decoder
+ * bound to any pattern of the registry (FL_FORMAT_PATTERN). */
+bool fl_syslog_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                           fl_event *ev, fl_bad_reason *why);
+bool fl_syslog_sniff(fl_str line);
+bool fl_nginx_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                          fl_event *ev, fl_bad_reason *why);
+bool fl_nginx_sniff(fl_str line);
+bool fl_pattern_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
+                            fl_event *ev, fl_bad_reason *why);
+void fl_pattern_free_state(void *state);
+/* The registry index of a pattern name (the newest definition), -1 if
+ * none; the state of a decoder bound to pattern `index`. */
+int fl_pattern_find(const char *name);
+void *fl_pattern_state_new(int index);
+/* Pattern names for fl_format_names: the i-th defined name still in use
+ * (redefinitions once), NULL past the last. */
+const char *fl_pattern_name(int i);
 
 #endif

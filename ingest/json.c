@@ -24,65 +24,46 @@
 #define JSON_MAX_DEPTH 64
 #define PATH_MAX_LEN FL_JSON_PATH_MAX
 
-typedef enum {
-    F_NONE = 0,
-    F_TS,
-    F_SERVICE,
-    F_LEVEL,
-    F_STATUS,
-    F_LAT_MS,
-    F_LAT_NS,
-    F_MSG,
-    F_KIND,
-    F_VERSION,
-    F_CHANGE_ID,
-    F_AUTHOR,
-    F_UPSTREAM,
-    F__COUNT
-} field;
-
-_Static_assert(F__COUNT == FL_JSON_FIELDS, "FL_JSON_FIELDS in ingest_int.h");
+/* the field enum lives in ingest_int.h (shared by formats) */
 
 /* How to add a key: one row here (the dotted path as it appears flat). */
+#define KEY(path, f) {path, sizeof(path) - 1, f}
 static const struct {
     const char *path;
+    size_t n; /* strlen(path), so a lookup compares lengths first */
     field f;
 } keys[] = {
-    {"ts", F_TS},
-    {"time", F_TS},
-    {"timestamp", F_TS},
-    {"@timestamp", F_TS},
-    {"service", F_SERVICE},
-    {"service.name", F_SERVICE},
-    {"level", F_LEVEL},
-    {"log.level", F_LEVEL},
-    {"severity", F_LEVEL},
-    {"status", F_STATUS},
-    {"status_code", F_STATUS},
-    {"http.response.status_code", F_STATUS},
-    {"latency_ms", F_LAT_MS},
-    {"duration_ms", F_LAT_MS},
-    {"event.duration", F_LAT_NS},
-    {"msg", F_MSG},
-    {"message", F_MSG},
-    {"kind", F_KIND},
-    {"version", F_VERSION},
-    {"service.version", F_VERSION},
-    {"change_id", F_CHANGE_ID},
-    {"author", F_AUTHOR},
-    {"upstream", F_UPSTREAM},
-    {"peer.service", F_UPSTREAM},
-    {"upstream_cluster", F_UPSTREAM},
+    KEY("ts", F_TS),
+    KEY("time", F_TS),
+    KEY("timestamp", F_TS),
+    KEY("@timestamp", F_TS),
+    KEY("service", F_SERVICE),
+    KEY("service.name", F_SERVICE),
+    KEY("level", F_LEVEL),
+    KEY("log.level", F_LEVEL),
+    KEY("severity", F_LEVEL),
+    KEY("status", F_STATUS),
+    KEY("status_code", F_STATUS),
+    KEY("http.response.status_code", F_STATUS),
+    KEY("latency_ms", F_LAT_MS),
+    KEY("duration_ms", F_LAT_MS),
+    KEY("event.duration", F_LAT_NS),
+    KEY("msg", F_MSG),
+    KEY("message", F_MSG),
+    KEY("kind", F_KIND),
+    KEY("version", F_VERSION),
+    KEY("service.version", F_VERSION),
+    KEY("change_id", F_CHANGE_ID),
+    KEY("author", F_AUTHOR),
+    KEY("upstream", F_UPSTREAM),
+    KEY("peer.service", F_UPSTREAM),
+    KEY("upstream_cluster", F_UPSTREAM),
 };
+#undef KEY
 
 /* value and the decoder struct live in ingest_int.h (shared by formats) */
 
-typedef struct {
-    const char *p, *end;
-    fl_decoder *dec;
-    fl_bad_reason why;
-    bool failed;
-} parser;
+typedef fl_jparser parser; /* ingest_int.h */
 
 static bool fail(parser *ps, fl_bad_reason why)
 {
@@ -312,10 +293,10 @@ static bool literal(parser *ps, const char *lit, size_t n)
     return true;
 }
 
-static field lookup(const char *path, size_t n)
+field fl_json_lookup(const char *path, size_t n)
 {
     for (size_t i = 0; i < FL_ARRAY_LEN(keys); i++)
-        if (keys[i].path[0] == path[0] && strlen(keys[i].path) == n &&
+        if (keys[i].n == n && keys[i].path[0] == path[0] &&
             memcmp(keys[i].path, path, n) == 0)
             return keys[i].f;
     return F_NONE;
@@ -410,7 +391,7 @@ static bool parse_value(parser *ps, int depth, size_t plen)
         return fail(ps, FL_BAD_TOO_DEEP);
     if (ps->p >= ps->end)
         return fail(ps, FL_BAD_SYNTAX);
-    field f = plen != SIZE_MAX && plen > 0 ? lookup(ps->dec->path, plen)
+    field f = plen != SIZE_MAX && plen > 0 ? fl_json_lookup(ps->dec->path, plen)
                                            : F_NONE;
     value *v = f ? &ps->dec->v[f] : NULL;
     switch (*ps->p) {
@@ -487,7 +468,7 @@ static fl_level level_from_num(double v)
 }
 
 /* A number from a JSON number or a numeric string. */
-static bool value_num(const value *v, double *out)
+bool fl_json_value_num(const value *v, double *out)
 {
     if (v->t == V_NUM) {
         *out = v->num;
@@ -547,6 +528,11 @@ static bool parse_change_kind(fl_str s, fl_change_kind *k)
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                     fl_bad_reason *why)
 {
+    return fl_json_scan(dec, line, why) && fl_json_event(dec, ev, why);
+}
+
+bool fl_json_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why)
+{
     fl_decoder_scratch(dec, line.n + 8);
     memset(dec->v, 0, sizeof dec->v);
     parser ps = {line.p, line.p + line.n, dec, FL_BAD_SYNTAX, false};
@@ -564,7 +550,11 @@ bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
         *why = FL_BAD_SYNTAX;
         return false;
     }
+    return true;
+}
 
+bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
+{
     const value *v = dec->v;
     memset(ev, 0, sizeof *ev);
     ev->latency_ms = NAN;
@@ -613,7 +603,7 @@ bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
         ev->level = level_from_num(v[F_LEVEL].num);
     if (v[F_STATUS].t != V_NONE) {
         double st;
-        if (!value_num(&v[F_STATUS], &st) || !(st >= 100 && st <= 599) ||
+        if (!fl_json_value_num(&v[F_STATUS], &st) || !(st >= 100 && st <= 599) ||
             st != floor(st)) {
             *why = FL_BAD_VALUE;
             return false;
@@ -622,13 +612,13 @@ bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
     }
     double lat;
     if (v[F_LAT_MS].t != V_NONE) {
-        if (!value_num(&v[F_LAT_MS], &lat)) {
+        if (!fl_json_value_num(&v[F_LAT_MS], &lat)) {
             *why = FL_BAD_VALUE;
             return false;
         }
         ev->latency_ms = lat;
     } else if (v[F_LAT_NS].t != V_NONE) {
-        if (!value_num(&v[F_LAT_NS], &lat)) {
+        if (!fl_json_value_num(&v[F_LAT_NS], &lat)) {
             *why = FL_BAD_VALUE;
             return false;
         }
@@ -648,6 +638,62 @@ bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
     return true;
 }
 
+
+/* ------------------------------------------------ the scanner, exported */
+
+void fl_jp_ws(fl_jparser *ps)
+{
+    skip_ws(ps);
+}
+
+bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out)
+{
+    if (ps->p >= ps->end || *ps->p != '"')
+        return fail(ps, FL_BAD_SYNTAX);
+    return parse_string(ps, want, out);
+}
+
+bool fl_jp_value(fl_jparser *ps, int depth, value *v)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return fail(ps, FL_BAD_TOO_DEEP);
+    if (ps->p >= ps->end)
+        return fail(ps, FL_BAD_SYNTAX);
+    switch (*ps->p) {
+    case '{':
+        if (v)
+            v->t = V_OTHER;
+        return parse_object(ps, depth, SIZE_MAX);
+    case '[':
+        if (v)
+            v->t = V_OTHER;
+        return parse_array(ps, depth);
+    case '"': {
+        fl_str s;
+        if (!parse_string(ps, v != NULL, &s))
+            return false;
+        if (v) {
+            v->t = V_STR;
+            v->s = s;
+        }
+        return true;
+    }
+    case 't':
+        if (v)
+            v->t = V_OTHER;
+        return literal(ps, "true", 4);
+    case 'f':
+        if (v)
+            v->t = V_OTHER;
+        return literal(ps, "false", 5);
+    case 'n':
+        if (v)
+            v->t = V_NONE;
+        return literal(ps, "null", 4);
+    default:
+        return parse_number(ps, v);
+    }
+}
 
 bool fl_json_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
                          fl_event *ev, fl_bad_reason *why)

@@ -137,6 +137,7 @@ const char *fl_source_error(const fl_source *src) { return src->err; }
 uint64_t fl_source_bytes_read(const fl_source *src) { return src->bytes_read; }
 uint64_t fl_source_size(const fl_source *src) { return src->size; }
 uint64_t fl_source_line_no(const fl_source *src) { return src->line_no; }
+size_t fl_source_max_line(const fl_source *src) { return src->max_line; }
 
 /* Raw bytes from the file or memory block. Returns bytes, 0 at EOF, -1. */
 static ssize_t raw_read(fl_source *src, void *dst, size_t n)
@@ -301,4 +302,60 @@ fl_line_status fl_source_next(fl_source *src, fl_str *line)
             src->eof = true;
         src->end += (size_t)r;
     }
+}
+
+/* ------------------------------------------------- raw bytes (msgpack) */
+
+/* Makes sure the buffer holds an unread byte. 1, 0 at the end, -1 on an
+ * error (after which the source is failed). */
+static int buffer_some(fl_source *src)
+{
+    if (src->start < src->end)
+        return 1;
+    if (src->failed)
+        return -1;
+    if (src->eof)
+        return 0;
+    src->start = src->scan = src->end = 0;
+    /* keep fl_source_next's spare byte for a final line's NUL */
+    size_t saved_cap = src->cap;
+    src->cap = saved_cap - 1;
+    ssize_t r = fill(src);
+    src->cap = saved_cap;
+    if (r < 0) {
+        src->eof = src->failed = true;
+        if (!src->err[0])
+            snprintf(src->err, sizeof src->err, "%s: read error", src->name);
+        return -1;
+    }
+    if (r == 0) {
+        src->eof = true;
+        return 0;
+    }
+    src->end = (size_t)r;
+    return 1;
+}
+
+fl_str fl_source_peek(fl_source *src)
+{
+    fl_str s = {src->buf + src->start, 0};
+    if (buffer_some(src) > 0) {
+        s.p = src->buf + src->start;
+        s.n = src->end - src->start;
+    }
+    return s;
+}
+
+ptrdiff_t fl_source_read(fl_source *src, void *dst, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int st = buffer_some(src);
+    if (st <= 0)
+        return st;
+    size_t k = FL_MIN(n, src->end - src->start);
+    memcpy(dst, src->buf + src->start, k);
+    src->start += k;
+    src->scan = src->start;
+    return (ptrdiff_t)k;
 }

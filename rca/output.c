@@ -60,7 +60,7 @@ void fl_incident_json(fl_buf *b, const fl_rca *r, const fl_incident *inc)
         fl_buf_puts(b, "{\"service\":");
         json_cstr(b, fl_rca_service_name(r, a->service));
         fl_buf_puts(b, ",\"signal\":");
-        json_cstr(b, fl_signal_name(a->signal));
+        json_cstr(b, fl_anomaly_signal(a));
         fl_buf_puts(b, ",\"direction\":");
         json_cstr(b, a->dir == FL_DIR_UP ? "up" : "down");
         fl_buf_puts(b, ",\"onset\":");

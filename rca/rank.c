@@ -108,6 +108,10 @@ static void describe(char *out, size_t n, const fl_anomaly *a)
                                                    : "p99",
                  verb, x, y);
         break;
+    case FL_SIG_METRIC:
+        snprintf(out, n, "%.96s %s from %.4g to %.4g", a->metric, verb,
+                 a->baseline, a->peak);
+        break;
     default:
         fmt_rate(x, sizeof x, a->baseline);
         fmt_rate(y, sizeof y, a->peak);

@@ -234,6 +234,8 @@ static int anomaly_cmp(const fl_rca *r, const fl_anomaly *a, const fl_anomaly *b
         return c;
     if (a->signal != b->signal)
         return a->signal < b->signal ? -1 : 1;
+    if ((c = strcmp(a->metric, b->metric)) != 0)
+        return c;
     if (a->dir != b->dir)
         return a->dir < b->dir ? -1 : 1;
     return a->detected < b->detected ? -1 : a->detected > b->detected;
@@ -328,7 +330,7 @@ static void summarise(fl_rca *r, fl_incident *inc)
          * once announced, so a later anomaly with an earlier onset cannot
          * rename an incident consumers already hold */
         const char *svc = fl_intern_name(r->names, first->service);
-        const char *sig = fl_signal_name(first->signal);
+        const char *sig = fl_anomaly_signal(first);
         uint64_t h = fl_hash64(svc, strlen(svc), 0);
         h = fl_hash64(sig, strlen(sig), h);
         h = fl_hash64(&first->onset, sizeof first->onset, h);

@@ -150,9 +150,11 @@ static void doc_free(doc *d)
 
 /* ------------------------------------------------------------- content */
 
-static const char *signal_label(fl_signal s)
+static const char *signal_label(const fl_anomaly *a)
 {
-    switch (s) {
+    if (a->signal == FL_SIG_METRIC)
+        return fl_anomaly_signal(a);
+    switch (a->signal) {
     case FL_SIG_ERROR_RATE: return "error rate";
     case FL_SIG_LATENCY_P50: return "p50 latency";
     case FL_SIG_LATENCY_P95: return "p95 latency";
@@ -162,11 +164,12 @@ static const char *signal_label(fl_signal s)
     }
 }
 
-static char *value_text(fl_signal s, double v)
+static char *value_text(const fl_anomaly *a, double v)
 {
     if (!isfinite(v))
         return fmt("n/a");
-    switch (s) {
+    switch (a->signal) {
+    case FL_SIG_METRIC: return fmt("%.4g", v);
     case FL_SIG_ERROR_RATE: return fmt("%.2f%%", v * 100);
     case FL_SIG_REQUEST_RATE: return fmt("%.1f/s", v);
     default: return fmt("%.1f ms", v);
@@ -313,7 +316,7 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
             else if (a->end > end)
                 end = a->end;
             fl_buf_printf(&sigs, "%s%s %s", sigs.n ? ", " : "",
-                          signal_label(a->signal),
+                          signal_label(a),
                           a->dir == FL_DIR_UP ? "up" : "down");
             if (fl_anomaly_is_impact(a) && a->detected == inc->detected &&
                 (!first || a->seq < first->seq))
@@ -332,7 +335,7 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
     if (first)
         rows[n++] = (tl_row){inc->detected, 2,
                              fmt("first alarm: %s %s", fl_rca_service_name(r, first->service),
-                                 signal_label(first->signal))};
+                                 signal_label(first))};
     if (peak)
         rows[n++] = (tl_row){peak->peak_at, 3,
                              fmt("peak: %s error rate %.1f%% (baseline %.2f%%)",
@@ -375,8 +378,8 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
                                  FL_MAX(0, (double)a->errors - a->expected_errors))
                            : NULL;
         row(t, fmt("%s", fl_rca_service_name(r, a->service)),
-            fmt("%s %s", signal_label(a->signal), a->dir == FL_DIR_UP ? "up" : "down"),
-            value_text(a->signal, a->baseline), value_text(a->signal, a->peak),
+            fmt("%s %s", signal_label(a), a->dir == FL_DIR_UP ? "up" : "down"),
+            value_text(a, a->baseline), value_text(a, a->peak),
             hms(a->onset), a->end != FL_TIME_NONE ? hms(a->end) : fmt("ongoing"),
             failed);
     }

@@ -5,15 +5,16 @@
 #   scripts/deps.sh --check  exit 1 if anything is missing, install nothing
 set -eu
 
-# build: compiler driver and pkg-config; the four core libraries and
-#        libmicrohttpd (the consumer's /metrics endpoint)
+# build: compiler driver and pkg-config; the four core libraries,
+#        libmicrohttpd (the consumer's /metrics endpoint) and libyaml
+#        (the configuration file)
 # test:  zstd (compresses fixtures), python3 (scenario generator and
 #        scorer), clang (libFuzzer targets)
 #        kcat (an independent Kafka client producing into the mock cluster),
 #        prometheus (promtool validates the /metrics exposition)
 # bench: libjson-c-dev (the JSON library the decoder is measured against)
 PKGS="gcc make pkg-config librdkafka-dev libpcre2-dev libzstd-dev libmsgpack-dev
-libmicrohttpd-dev zstd python3 clang libjson-c-dev kcat prometheus"
+libmicrohttpd-dev libyaml-dev zstd python3 clang libjson-c-dev kcat prometheus"
 
 missing=""
 for p in $PKGS; do

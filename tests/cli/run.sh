@@ -344,7 +344,7 @@ check "truncated .zst: one line naming it, readable part used" "$why"
     echo '{"ts":"2026-07-24T09:00:00Z","msg":"no service"}'
     echo '{"ts":"1970-01-01T00:00:00Z","service":"api"}'
     echo '{"ts":"2026-07-24T09:00:00Z","service":"api","status":999}'
-    echo 'ts=2026-07-24T09:00:00Z service=api level=info'
+    echo 'ts=2026-07-24T09:00:00Z service=api status=999'
     printf '{"ts":"2026-07-24T09:00:00Z","service":"a\377"}\r\n'
     printf 'last line without newline'
 } >"$T/garbage.jsonl"

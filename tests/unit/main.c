@@ -20,11 +20,21 @@
 #define MAX_REPORTED 20 /* failed checks printed per test */
 
 extern const unit_suite unit_suite_state; /* test_state.c: checkpoints */
+extern const unit_suite unit_suite_logfmt;  /* test_logfmt.c */
+extern const unit_suite unit_suite_pattern; /* test_pattern.c: PCRE2 */
+extern const unit_suite unit_suite_config; /* test_config.c: --config */
+extern const unit_suite unit_suite_msgpack; /* test_msgpack.c */
+extern const unit_suite unit_suite_otlp;    /* test_otlp.c */
+extern const unit_suite unit_suite_influx;  /* test_influx.c */
+extern const unit_suite unit_suite_metric;  /* test_metric.c */
 
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
     &unit_suite_source, &unit_suite_sketch, &unit_suite_cusum,
-    &unit_suite_detect, &unit_suite_state,
+    &unit_suite_detect, &unit_suite_state,  &unit_suite_config,
+    &unit_suite_logfmt, &unit_suite_pattern,
+    &unit_suite_msgpack, &unit_suite_otlp,
+    &unit_suite_influx, &unit_suite_metric,
 };
 
 static unsigned cur_failures;

@@ -1,0 +1,222 @@
+/*
+ * fuzz_logfmt.c - the logfmt line decoder on arbitrary bytes.
+ *
+ * The input is one line. It goes to the logfmt decoder on its own
+ * (fl_logfmt_decode) and through fl_decode_line with a logfmt decoder, and
+ * the two must agree. Every string of an accepted event is read byte by
+ * byte so ASan sees one that points outside the line or the decoder's
+ * scratch space, and what the decoder promises about an event is checked.
+ * An accepted event is then written back as canonical logfmt (every value
+ * quoted and escaped) and decoded again: it must come back the same. With
+ * `auto`, a line the logfmt sniffer takes and no earlier sniffer claims
+ * must decode as the logfmt decoder decodes it. A broken promise aborts.
+ */
+#include "../../ingest/ingest_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static volatile uint64_t sink;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "fuzz_logfmt: check failed: %s (%s:%d)\n", #cond,  \
+                    __FILE__, __LINE__);                                       \
+            abort();                                                           \
+        }                                                                      \
+    } while (0)
+
+/* Reads every byte; decoded strings are valid UTF-8 without NUL bytes. */
+static uint64_t touch(fl_str s)
+{
+    if (s.n == 0)
+        return 0;
+    CHECK(s.p != NULL);
+    CHECK(memchr(s.p, '\0', s.n) == NULL);
+    CHECK(fl_utf8_valid(s.p, s.n));
+    return fl_hash64(s.p, s.n, s.n);
+}
+
+static uint64_t touch_event(const fl_event *ev)
+{
+    uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->kind;
+    h ^= touch(ev->service);
+    h ^= touch(ev->msg) * 3;
+    h ^= touch(ev->upstream) * 5;
+    h ^= touch(ev->version) * 7;
+    h ^= touch(ev->change_id) * 11;
+    h ^= touch(ev->author) * 13;
+    h ^= touch(ev->metric) * 17;
+    return h;
+}
+
+/* What fl_json_event guarantees, for logfmt lines too. */
+static void check_event(const fl_event *ev)
+{
+    CHECK(fl_time_in_range(ev->ts));
+    CHECK(ev->service.n >= 1 && ev->service.n <= 256);
+    for (size_t i = 0; i < ev->service.n; i++) {
+        unsigned char c = (unsigned char)ev->service.p[i];
+        CHECK(c >= 0x20 && c != 0x7f);
+    }
+    CHECK(ev->kind == FL_EV_REQUEST || ev->kind == FL_EV_CHANGE);
+    CHECK(ev->metric.n == 0 && isnan(ev->value));
+    if (ev->kind == FL_EV_REQUEST) {
+        CHECK(ev->status == 0 || (ev->status >= 100 && ev->status <= 599));
+        CHECK(isnan(ev->latency_ms) ||
+              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3));
+        CHECK(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL);
+    } else {
+        CHECK(ev->change_kind >= FL_CHANGE_DEPLOY &&
+              ev->change_kind <= FL_CHANGE_FLAG);
+    }
+}
+
+static bool str_same(fl_str a, fl_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static bool same_event(const fl_event *a, const fl_event *b)
+{
+    if (a->kind != b->kind || a->ts != b->ts || a->status != b->status ||
+        a->level != b->level || a->change_kind != b->change_kind)
+        return false;
+    if (!(a->latency_ms == b->latency_ms ||
+          (isnan(a->latency_ms) && isnan(b->latency_ms))))
+        return false;
+    return str_same(a->service, b->service) && str_same(a->msg, b->msg) &&
+           str_same(a->upstream, b->upstream) &&
+           str_same(a->version, b->version) &&
+           str_same(a->change_id, b->change_id) &&
+           str_same(a->author, b->author);
+}
+
+/* key="value" with every byte that needs it escaped. */
+static void put_quoted(fl_buf *b, const char *key, fl_str s)
+{
+    if (s.n == 0)
+        return;
+    fl_buf_printf(b, " %s=\"", key);
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c == '"' || c == '\\')
+            fl_buf_printf(b, "\\%c", c);
+        else if (c == '\n')
+            fl_buf_puts(b, "\\n");
+        else if (c < 0x20 && c != '\t')
+            fl_buf_printf(b, "\\u%04x", c);
+        else
+            fl_buf_putc(b, (char)c);
+    }
+    fl_buf_putc(b, '"');
+}
+
+/* The event as canonical logfmt: it must decode to the same event. */
+static void round_trip(fl_decoder *dec, const fl_event *ev)
+{
+    static const char *const levels[] = {NULL,   "trace", "debug", "info",
+                                         "warn", "error", "fatal"};
+    fl_buf b = {0};
+    fl_buf_printf(&b, "ts=%lld", (long long)ev->ts);
+    put_quoted(&b, "service", ev->service);
+    put_quoted(&b, "msg", ev->msg);
+    put_quoted(&b, "version", ev->version);
+    if (ev->kind == FL_EV_CHANGE) {
+        fl_buf_printf(&b, " kind=%s", fl_change_kind_name(ev->change_kind));
+        put_quoted(&b, "change_id", ev->change_id);
+        put_quoted(&b, "author", ev->author);
+    } else {
+        if (ev->level)
+            fl_buf_printf(&b, " level=%s", levels[ev->level]);
+        if (ev->status)
+            fl_buf_printf(&b, " status=%d", ev->status);
+        if (!isnan(ev->latency_ms))
+            fl_buf_printf(&b, " latency_ms=%.17g", ev->latency_ms);
+        put_quoted(&b, "upstream", ev->upstream);
+    }
+    fl_buf_putc(&b, '\0');
+    fl_event again;
+    fl_bad_reason why = FL_BAD__COUNT;
+    bool ok = fl_logfmt_decode(dec, (fl_str){b.p, b.n - 1}, &again, &why);
+    if (!ok)
+        fprintf(stderr, "fuzz_logfmt: round trip rejected (%s): %s\n",
+                fl_bad_reason_name(why), b.p);
+    CHECK(ok);
+    CHECK(same_event(ev, &again));
+    fl_buf_free(&b);
+}
+
+static fl_decoder *dec_lf, *dec_line, *dec_auto, *dec_rt;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!dec_lf) {
+        /* kept across inputs, as a source's decoder is kept across lines */
+        dec_lf = fl_decoder_new(FL_FORMAT_LOGFMT);
+        dec_line = fl_decoder_new(FL_FORMAT_LOGFMT);
+        dec_auto = fl_decoder_new(FL_FORMAT_AUTO);
+        dec_rt = fl_decoder_new(FL_FORMAT_LOGFMT);
+    }
+    /* NUL-terminated, exact size: ASan's redzone right after the NUL */
+    char *buf = malloc(size + 1);
+    if (!buf)
+        return 0;
+    if (size)
+        memcpy(buf, data, size);
+    buf[size] = '\0';
+    fl_str line = {buf, size};
+
+    fl_event ev, ev2, ev_auto;
+    fl_bad_reason why = FL_BAD__COUNT, why2 = FL_BAD__COUNT;
+    bool ok = fl_logfmt_decode(dec_lf, line, &ev, &why);
+    if (ok) {
+        check_event(&ev);
+        sink ^= touch_event(&ev);
+    } else {
+        CHECK((unsigned)why < FL_BAD__COUNT);
+        /* a logfmt line fails only for these reasons */
+        CHECK(why == FL_BAD_SYNTAX || why == FL_BAD_UTF8 ||
+              why == FL_BAD_NO_TIMESTAMP || why == FL_BAD_TIMESTAMP ||
+              why == FL_BAD_NO_SERVICE || why == FL_BAD_VALUE);
+        if (!fl_utf8_valid(buf, size))
+            CHECK(why == FL_BAD_UTF8);
+    }
+
+    /* the format's row decodes the same */
+    bool ok2 = fl_decode_line(dec_line, line, fl_str_c("fuzz"), &ev2, &why2);
+    CHECK(ok == ok2);
+    if (ok)
+        CHECK(same_event(&ev, &ev2));
+    else
+        CHECK(why == why2);
+
+    /* auto: a logfmt-looking line nothing earlier in the table claims */
+    if (fl_logfmt_sniff(line) && !fl_json_sniff(line) &&
+        !fl_syslog_sniff(line) && !fl_nginx_sniff(line) &&
+        !fl_influx_sniff(line) && !fl_msgpack_sniff(line) &&
+        !fl_otlp_sniff(line)) {
+        fl_bad_reason wa = FL_BAD__COUNT;
+        bool oka = fl_decode_line(dec_auto, line, fl_str_c("fuzz"), &ev_auto,
+                                  &wa);
+        CHECK(oka == ok);
+        if (ok)
+            CHECK(same_event(&ev, &ev_auto));
+        else
+            CHECK(wa == why);
+    }
+
+    if (ok) {
+        round_trip(dec_rt, &ev);
+        /* the first event's strings are still readable: other decoders
+         * ran, not this one */
+        sink ^= touch_event(&ev);
+    }
+    free(buf);
+    return 0;
+}
