@@ -143,9 +143,12 @@ k=0
 kill_ok=true
 while [ $k -lt "$KILLS" ]; do
     k=$((k + 1))
-    # small fetches: consumption takes seconds, so the kill lands mid-stream
+    # small fetches: consumption takes seconds, so the kill lands mid-stream;
+    # a long idle timeout: a throttled partition that waits a while for its
+    # next fetch must not be taken for idle (its later events would then
+    # count as late in this run and not in a clean one)
     "$FL" consume --brokers "$BROKERS" --topics logs,changes --group b \
-        --state-dir "$S" --checkpoint-every 100ms --idle-timeout 2s \
+        --state-dir "$S" --checkpoint-every 100ms --idle-timeout 60s \
         -X message.max.bytes=4000 -X fetch.max.bytes=4000 \
         -X max.partition.fetch.bytes=2000 --http 127.0.0.1:0 >/dev/null 2>"$T/kill$k.err" &
     PID=$!
