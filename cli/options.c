@@ -36,23 +36,9 @@ enum {
     OPT_CHECKPOINT_EVERY,
 };
 
-static const struct option common_opts[] = {
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"deploys", required_argument, NULL, OPT_DEPLOYS},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"report", required_argument, NULL, OPT_REPORT},
-    {"bucket", required_argument, NULL, OPT_BUCKET},
-    {"lateness", required_argument, NULL, OPT_LATENESS},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"lookback", required_argument, NULL, OPT_LOOKBACK},
-    {"max-line", required_argument, NULL, OPT_MAX_LINE},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-static const struct option consume_opts[] = {
+/* Every command's options first, then those only `consume` takes; replay
+ * sees the first COMMON_OPTS of them (opts_for). */
+static const struct option all_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"deploys", required_argument, NULL, OPT_DEPLOYS},
     {"json", no_argument, NULL, OPT_JSON},
@@ -76,6 +62,18 @@ static const struct option consume_opts[] = {
     {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
     {NULL, 0, NULL, 0},
 };
+#define COMMON_OPTS 12
+
+static const struct option *opts_for(bool consume)
+{
+    static struct option common[COMMON_OPTS + 1]; /* zeroed terminator */
+    if (consume)
+        return all_opts;
+    if (!common[0].name)
+        memcpy(common, all_opts, COMMON_OPTS * sizeof *common);
+    return common;
+}
+
 
 static int usage_err(const char *cmd, const char *what, const char *arg)
 {
@@ -129,7 +127,7 @@ static const char *find_config(bool consume, int argc, char **argv)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, copy, consume ? ":X:" : ":",
-                            consume ? consume_opts : common_opts, NULL)) != -1) {
+                            opts_for(consume), NULL)) != -1) {
         if (c == OPT_CONFIG)
             path = optarg;
         help |= c == OPT_HELP;
@@ -166,7 +164,7 @@ int fl_cli_parse(const char *cmd, bool consume, int argc, char **argv,
     int c;
     const char *shortopts = consume ? ":X:" : ":";
     while ((c = getopt_long(argc, argv, shortopts,
-                            consume ? consume_opts : common_opts, NULL)) != -1) {
+                            opts_for(consume), NULL)) != -1) {
         int rc = 0;
         switch (c) {
         case OPT_FORMAT:
