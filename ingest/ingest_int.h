@@ -96,6 +96,10 @@ bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out);
 /* Any value at depth (objects and arrays are validated and skipped; v,
  * when not NULL, gets V_OTHER for them); scalars fill v. */
 bool fl_jp_value(fl_jparser *ps, int depth, value *v);
+/* At '[': fn for each element, at depth + 1; the commas, the closing
+ * bracket and whitespace are checked here. */
+typedef bool (*fl_jp_element_fn)(fl_jparser *ps, int depth, void *ctx);
+bool fl_jp_array(fl_jparser *ps, int depth, fl_jp_element_fn fn, void *ctx);
 /* The Influx line protocol decoder (influx.c). */
 bool fl_influx_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
                            fl_event *ev, fl_bad_reason *why);

@@ -356,7 +356,7 @@ static bool parse_object(parser *ps, int depth, size_t plen)
     }
 }
 
-static bool parse_array(parser *ps, int depth)
+bool fl_jp_array(fl_jparser *ps, int depth, fl_jp_element_fn fn, void *ctx)
 {
     ps->p++; /* '[' */
     skip_ws(ps);
@@ -366,7 +366,7 @@ static bool parse_array(parser *ps, int depth)
     }
     for (;;) {
         skip_ws(ps);
-        if (!parse_value(ps, depth + 1, SIZE_MAX))
+        if (!fn(ps, depth + 1, ctx))
             return false;
         skip_ws(ps);
         if (ps->p >= ps->end)
@@ -381,6 +381,18 @@ static bool parse_array(parser *ps, int depth)
         }
         return fail(ps, FL_BAD_SYNTAX);
     }
+}
+
+/* An element nobody keeps: validated and skipped. */
+static bool skip_element(fl_jparser *ps, int depth, void *ctx)
+{
+    (void)ctx;
+    return parse_value(ps, depth, SIZE_MAX);
+}
+
+static bool parse_array(parser *ps, int depth)
+{
+    return fl_jp_array(ps, depth, skip_element, NULL);
 }
 
 /* plen: length of this value's dotted path in dec->path, SIZE_MAX if it

@@ -85,7 +85,7 @@ static void ws(parser *ps)
 
 /* Called with the cursor on the value of a known member; must consume it. */
 typedef bool (*member_fn)(parser *ps, int id, int depth, void *ctx);
-typedef bool (*element_fn)(parser *ps, int depth, void *ctx);
+typedef fl_jp_element_fn element_fn;
 
 static bool is_null(parser *ps)
 {
@@ -143,7 +143,7 @@ static bool each_member(parser *ps, int depth, const member *tab,
     }
 }
 
-/* An array: fn for each element. */
+/* An array (or null): fn for each element. */
 static bool each_element(parser *ps, int depth, element_fn fn, void *ctx)
 {
     ws(ps);
@@ -151,29 +151,7 @@ static bool each_element(parser *ps, int depth, element_fn fn, void *ctx)
         return true;
     if (ps->p >= ps->end || *ps->p != '[')
         return fail(ps, FL_BAD_SYNTAX);
-    ps->p++;
-    ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
-        return true;
-    }
-    for (;;) {
-        ws(ps);
-        if (!fn(ps, depth + 1, ctx))
-            return false;
-        ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == ']') {
-            ps->p++;
-            return true;
-        }
-        return fail(ps, FL_BAD_SYNTAX);
-    }
+    return fl_jp_array(ps, depth, fn, ctx);
 }
 
 /* ------------------------------------------------------------ AnyValue */
