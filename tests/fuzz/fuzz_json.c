@@ -9,6 +9,7 @@
  * the decoder's scratch space. What the decoder promises about an event it
  * accepts is checked too; a broken promise aborts.
  */
+#include "fuzz_event.h"
 #include "../../ingest/fl_ingest.h"
 
 #include <math.h>
@@ -60,43 +61,7 @@ static uint64_t touch_event(const fl_event *ev, bool json)
 /* What fl_json_decode guarantees about an event it accepts. */
 static void check_json_event(const fl_event *ev)
 {
-    CHECK(fl_time_in_range(ev->ts));
-    CHECK(ev->service.n >= 1 && ev->service.n <= 256);
-    for (size_t i = 0; i < ev->service.n; i++) {
-        unsigned char c = (unsigned char)ev->service.p[i];
-        CHECK(c >= 0x20 && c != 0x7f);
-    }
-    CHECK(ev->kind == FL_EV_REQUEST || ev->kind == FL_EV_CHANGE);
-    if (ev->kind == FL_EV_REQUEST) {
-        CHECK(ev->status == 0 || (ev->status >= 100 && ev->status <= 599));
-        CHECK(isnan(ev->latency_ms) ||
-              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3));
-        CHECK(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL);
-    } else {
-        CHECK(ev->change_kind >= FL_CHANGE_DEPLOY &&
-              ev->change_kind <= FL_CHANGE_FLAG);
-        CHECK(fl_change_kind_name(ev->change_kind) != NULL);
-    }
-}
-
-static bool str_same(fl_str a, fl_str b)
-{
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static bool same_event(const fl_event *a, const fl_event *b)
-{
-    if (a->kind != b->kind || a->ts != b->ts || a->status != b->status ||
-        a->level != b->level || a->change_kind != b->change_kind)
-        return false;
-    if (!(a->latency_ms == b->latency_ms ||
-          (isnan(a->latency_ms) && isnan(b->latency_ms))))
-        return false;
-    return str_same(a->service, b->service) && str_same(a->msg, b->msg) &&
-           str_same(a->upstream, b->upstream) &&
-           str_same(a->version, b->version) &&
-           str_same(a->change_id, b->change_id) &&
-           str_same(a->author, b->author) && str_same(a->metric, b->metric);
+    FUZZ_CHECK_EVENT("fuzz_json", ev);
 }
 
 static fl_decoder *dec_json, *dec_auto, *dec_raw;
@@ -149,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (i < size && buf[i] == '{' && !memmem(buf, size, "resourceLogs", 12)) {
         CHECK(ok_auto == ok_json);
         if (ok_json)
-            CHECK(same_event(&ev_json, &ev_auto));
+            CHECK(fuzz_same_event(&ev_json, &ev_auto));
         else
             CHECK(why_auto == why_json);
     } else if (!ok_auto) {

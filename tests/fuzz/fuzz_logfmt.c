@@ -11,6 +11,7 @@
  * `auto`, a line the logfmt sniffer takes and no earlier sniffer claims
  * must decode as the logfmt decoder decodes it. A broken promise aborts.
  */
+#include "fuzz_event.h"
 #include "../../ingest/ingest_int.h"
 
 #include <math.h>
@@ -58,43 +59,8 @@ static uint64_t touch_event(const fl_event *ev)
 /* What fl_json_event guarantees, for logfmt lines too. */
 static void check_event(const fl_event *ev)
 {
-    CHECK(fl_time_in_range(ev->ts));
-    CHECK(ev->service.n >= 1 && ev->service.n <= 256);
-    for (size_t i = 0; i < ev->service.n; i++) {
-        unsigned char c = (unsigned char)ev->service.p[i];
-        CHECK(c >= 0x20 && c != 0x7f);
-    }
-    CHECK(ev->kind == FL_EV_REQUEST || ev->kind == FL_EV_CHANGE);
+    FUZZ_CHECK_EVENT("fuzz_logfmt", ev);
     CHECK(ev->metric.n == 0 && isnan(ev->value));
-    if (ev->kind == FL_EV_REQUEST) {
-        CHECK(ev->status == 0 || (ev->status >= 100 && ev->status <= 599));
-        CHECK(isnan(ev->latency_ms) ||
-              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3));
-        CHECK(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL);
-    } else {
-        CHECK(ev->change_kind >= FL_CHANGE_DEPLOY &&
-              ev->change_kind <= FL_CHANGE_FLAG);
-    }
-}
-
-static bool str_same(fl_str a, fl_str b)
-{
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static bool same_event(const fl_event *a, const fl_event *b)
-{
-    if (a->kind != b->kind || a->ts != b->ts || a->status != b->status ||
-        a->level != b->level || a->change_kind != b->change_kind)
-        return false;
-    if (!(a->latency_ms == b->latency_ms ||
-          (isnan(a->latency_ms) && isnan(b->latency_ms))))
-        return false;
-    return str_same(a->service, b->service) && str_same(a->msg, b->msg) &&
-           str_same(a->upstream, b->upstream) &&
-           str_same(a->version, b->version) &&
-           str_same(a->change_id, b->change_id) &&
-           str_same(a->author, b->author);
 }
 
 /* key="value" with every byte that needs it escaped. */
@@ -148,7 +114,7 @@ static void round_trip(fl_decoder *dec, const fl_event *ev)
         fprintf(stderr, "fuzz_logfmt: round trip rejected (%s): %s\n",
                 fl_bad_reason_name(why), b.p);
     CHECK(ok);
-    CHECK(same_event(ev, &again));
+    CHECK(fuzz_same_event(ev, &again));
     fl_buf_free(&b);
 }
 
@@ -192,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok2 = fl_decode_line(dec_line, line, fl_str_c("fuzz"), &ev2, &why2);
     CHECK(ok == ok2);
     if (ok)
-        CHECK(same_event(&ev, &ev2));
+        CHECK(fuzz_same_event(&ev, &ev2));
     else
         CHECK(why == why2);
 
@@ -206,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                   &wa);
         CHECK(oka == ok);
         if (ok)
-            CHECK(same_event(&ev, &ev_auto));
+            CHECK(fuzz_same_event(&ev, &ev_auto));
         else
             CHECK(wa == why);
     }

@@ -16,6 +16,7 @@
  * or the scratch space. msgpack-c is only ever given objects the stream
  * found complete and within the cap, so its allocations stay bounded.
  */
+#include "fuzz_event.h"
 #include "../../ingest/fl_ingest.h"
 
 #include <math.h>
@@ -50,19 +51,7 @@ static uint64_t touch(fl_str s)
 
 static void check_event(const fl_event *ev)
 {
-    CHECK(fl_time_in_range(ev->ts));
-    CHECK(ev->service.n >= 1 && ev->service.n <= 256);
-    for (size_t i = 0; i < ev->service.n; i++) {
-        unsigned char c = (unsigned char)ev->service.p[i];
-        CHECK(c >= 0x20 && c != 0x7f);
-    }
-    CHECK(ev->kind == FL_EV_REQUEST || ev->kind == FL_EV_CHANGE);
-    if (ev->kind == FL_EV_REQUEST) {
-        CHECK(ev->status == 0 || (ev->status >= 100 && ev->status <= 599));
-        CHECK(isnan(ev->latency_ms) ||
-              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3));
-        CHECK(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL);
-    }
+    FUZZ_CHECK_EVENT("fuzz_msgpack", ev);
     uint64_t h = (uint64_t)ev->ts;
     h ^= touch(ev->service);
     h ^= touch(ev->msg) * 3;

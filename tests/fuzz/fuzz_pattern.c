@@ -15,6 +15,7 @@
  * depend on the previous event, and the two would have seen different
  * ones. A broken promise aborts.
  */
+#include "fuzz_event.h"
 #include "../../ingest/ingest_int.h"
 
 #include <math.h>
@@ -57,45 +58,13 @@ static uint64_t touch_event(const fl_event *ev)
 
 static void check_event(const fl_event *ev)
 {
-    CHECK(fl_time_in_range(ev->ts));
-    CHECK(ev->service.n >= 1 && ev->service.n <= 256);
-    for (size_t i = 0; i < ev->service.n; i++) {
-        unsigned char c = (unsigned char)ev->service.p[i];
-        CHECK(c >= 0x20 && c != 0x7f);
-    }
-    CHECK(ev->kind == FL_EV_REQUEST || ev->kind == FL_EV_CHANGE);
-    if (ev->kind == FL_EV_REQUEST) {
-        CHECK(ev->status == 0 || (ev->status >= 100 && ev->status <= 599));
-        CHECK(isnan(ev->latency_ms) ||
-              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3));
-        CHECK(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL);
-    }
+    FUZZ_CHECK_EVENT("fuzz_pattern", ev);
     /* every string is valid UTF-8: lines are checked before matching, and
      * captures of a UTF-mode pattern end on character boundaries */
     CHECK(fl_utf8_valid(ev->service.p, ev->service.n));
     CHECK(fl_utf8_valid(ev->msg.p, ev->msg.n));
     CHECK(fl_utf8_valid(ev->upstream.p, ev->upstream.n));
     CHECK(fl_utf8_valid(ev->version.p, ev->version.n));
-}
-
-static bool str_same(fl_str a, fl_str b)
-{
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static bool same_event(const fl_event *a, const fl_event *b)
-{
-    if (a->kind != b->kind || a->ts != b->ts || a->status != b->status ||
-        a->level != b->level || a->change_kind != b->change_kind)
-        return false;
-    if (!(a->latency_ms == b->latency_ms ||
-          (isnan(a->latency_ms) && isnan(b->latency_ms))))
-        return false;
-    return str_same(a->service, b->service) && str_same(a->msg, b->msg) &&
-           str_same(a->upstream, b->upstream) &&
-           str_same(a->version, b->version) &&
-           str_same(a->change_id, b->change_id) &&
-           str_same(a->author, b->author);
 }
 
 /* Decodes and checks; returns whether the line was accepted. */
@@ -172,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool ok = run(aut, line, &ev2, &why2, false);
         CHECK(ok == ok_sys);
         if (ok)
-            CHECK(same_event(&ev, &ev2));
+            CHECK(fuzz_same_event(&ev, &ev2));
         else
             CHECK(why == why2);
     }
@@ -184,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool ok = run(aut, line, &ev2, &why2, false);
         CHECK(ok == ok_ngx);
         if (ok)
-            CHECK(same_event(&ev, &ev2));
+            CHECK(fuzz_same_event(&ev, &ev2));
         else
             CHECK(why == why2);
     }

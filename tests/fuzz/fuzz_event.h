@@ -1,0 +1,83 @@
+/*
+ * fuzz_event.h - what every line decoder guarantees about an event it
+ * accepts (the contract the pipeline relies on), and a strict comparison
+ * of two events; shared by the decoders' fuzz targets, each of which adds
+ * its own format's checks.
+ */
+#ifndef FUZZ_EVENT_H
+#define FUZZ_EVENT_H
+
+#include "../../ingest/fl_ingest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* NULL when ev keeps every guarantee of a request or change event, else
+ * the guarantee it breaks. */
+static inline const char *fuzz_event_problem(const fl_event *ev)
+{
+    if (!fl_time_in_range(ev->ts))
+        return "time in range";
+    if (!(ev->service.n >= 1 && ev->service.n <= 256))
+        return "service of 1..256 bytes";
+    for (size_t i = 0; i < ev->service.n; i++) {
+        unsigned char c = (unsigned char)ev->service.p[i];
+        if (c < 0x20 || c == 0x7f)
+            return "no control characters in the service";
+    }
+    if (ev->kind == FL_EV_REQUEST) {
+        if (!(ev->status == 0 || (ev->status >= 100 && ev->status <= 599)))
+            return "status 0 or 100..599";
+        if (!(isnan(ev->latency_ms) ||
+              (ev->latency_ms >= 0 && ev->latency_ms <= 86400e3)))
+            return "latency absent or 0..1 day";
+        if (!(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL))
+            return "level in range";
+        return NULL;
+    }
+    if (ev->kind == FL_EV_CHANGE) {
+        if (!(ev->change_kind >= FL_CHANGE_DEPLOY &&
+              ev->change_kind <= FL_CHANGE_FLAG))
+            return "change kind in range";
+        return NULL;
+    }
+    return "a request or a change";
+}
+
+/* Aborts (so libFuzzer keeps the input) when ev breaks a guarantee. */
+#define FUZZ_CHECK_EVENT(target, ev)                                           \
+    do {                                                                       \
+        const char *problem_ = fuzz_event_problem(ev);                         \
+        if (problem_) {                                                        \
+            fprintf(stderr, "%s: event guarantee broken: %s (%s:%d)\n",       \
+                    target, problem_, __FILE__, __LINE__);                     \
+            abort();                                                           \
+        }                                                                      \
+    } while (0)
+
+static inline bool fuzz_str_same(fl_str a, fl_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+/* Every field equal (NaN latencies equal each other). */
+static inline bool fuzz_same_event(const fl_event *a, const fl_event *b)
+{
+    if (a->kind != b->kind || a->ts != b->ts || a->status != b->status ||
+        a->level != b->level || a->change_kind != b->change_kind)
+        return false;
+    if (!(a->latency_ms == b->latency_ms ||
+          (isnan(a->latency_ms) && isnan(b->latency_ms))))
+        return false;
+    return fuzz_str_same(a->service, b->service) &&
+           fuzz_str_same(a->msg, b->msg) &&
+           fuzz_str_same(a->upstream, b->upstream) &&
+           fuzz_str_same(a->version, b->version) &&
+           fuzz_str_same(a->change_id, b->change_id) &&
+           fuzz_str_same(a->author, b->author) &&
+           fuzz_str_same(a->metric, b->metric);
+}
+
+#endif
