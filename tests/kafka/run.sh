@@ -155,9 +155,17 @@ while [ $k -lt "$KILLS" ]; do
     i=0
     while ! grep -q "port [0-9]" "$T/kill$k.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     KPORT=$(grep -o "port [0-9]*" "$T/kill$k.err" | head -n 1 | cut -d' ' -f2)
-    # wait until this run has read a random share of what is left
-    GOAL=$(awk -v s="$k$$" -v w="$WANT_LINES" -v k="$k" \
-        'BEGIN{srand(s); printf "%d", w * (k - 1 + rand()) / ('"$KILLS"' + 1)}')
+    # wait until this run has read a random share of what is left after
+    # the lines it resumed with (restored counters start the metric there)
+    L0=""
+    i=0
+    while [ -z "$L0" ] && [ $i -lt 100 ]; do
+        L0=$(curl -s "http://127.0.0.1:$KPORT/metrics" | sed -n 's/^faultline_lines_total //p')
+        sleep 0.05
+        i=$((i + 1))
+    done
+    GOAL=$(awk -v s="$k$$" -v w="$WANT_LINES" -v l0="${L0:-0}" \
+        'BEGIN{srand(s); printf "%d", l0 + (w - l0) * (0.1 + 0.4 * rand())}')
     i=0
     while [ $i -lt 400 ]; do
         L=$(curl -s "http://127.0.0.1:$KPORT/metrics" | sed -n 's/^faultline_lines_total //p')
