@@ -48,7 +48,8 @@ LIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard common/*.c ingest/*.c detect/*.c rca/*.c) \
            cli/pipeline.c cli/replay.c cli/config.c cli/options.c
-MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/state.c cli/metrics.c
+MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/state.c cli/metrics.c \
+           cli/templates.c
 UNIT_SRC = $(wildcard tests/unit/*.c)
 DEMO_DATA = $(wildcard fixtures/surge_breaks_update/*)
 

@@ -54,6 +54,7 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs);
 int fl_cmd_replay(int argc, char **argv);
 int fl_cmd_consume(int argc, char **argv);
 int fl_cmd_demo(int argc, char **argv);
+int fl_cmd_templates(int argc, char **argv); /* cli/templates.c */
 /* fl_cmd_config: cli/config.h */
 
 /* Prints a short human summary of the incidents to `out`. */

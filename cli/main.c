@@ -24,6 +24,8 @@ static void usage_main(FILE *out)
             "                   postmortem reports (FILE may be .zst or - for stdin)\n"
             "  consume          the same as a Kafka consumer service\n"
             "  demo             replay a bundled outage and write its report\n"
+            "  templates FILE...  log templates mined from messages, with counts\n"
+            "                   (--assign: each line's template)\n"
             "  config           the configuration file: --defaults, --check FILE,\n"
             "                   --reference\n"
             "\n"
@@ -279,10 +281,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "config") == 0)
         return fl_cmd_config(argc - 1, argv + 1);
-    if (strcmp(cmd, "templates") == 0) {
-        fprintf(stderr, "faultline: '%s' is not available in this build yet\n", cmd);
-        return 1;
-    }
+    if (strcmp(cmd, "templates") == 0)
+        return fl_cmd_templates(argc - 1, argv + 1);
     fprintf(stderr, "faultline: unknown command '%s' (see 'faultline --help')\n", cmd);
     return 1;
 }
