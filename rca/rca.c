@@ -353,6 +353,7 @@ static void attach_pending(fl_rca *r, fl_incident *inc, fl_time onset)
             r->pending[k++] = *p;
     }
     r->npending = k;
+    r->tpl_now = false;
 }
 
 static fl_incident *open_incident(fl_rca *r, const fl_anomaly *a)
@@ -480,6 +481,8 @@ static void close_incident(fl_rca *r, fl_incident *inc)
 
 void fl_rca_advance(fl_rca *r, fl_time wm)
 {
+    r->tpl_now = true; /* template findings may refresh (rank_tpl.c) */
+    r->tpl_cutoff = wm;
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         if (inc->state != FL_INCIDENT_OPEN)
@@ -498,10 +501,13 @@ void fl_rca_advance(fl_rca *r, fl_time wm)
         r->pending[k++] = *p;
     }
     r->npending = k;
+    r->tpl_now = false;
 }
 
 void fl_rca_finish(fl_rca *r)
 {
+    r->tpl_now = true;
+    r->tpl_cutoff = INT64_MAX; /* all of the input */
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         if (inc->state == FL_INCIDENT_OPEN) {
@@ -515,4 +521,5 @@ void fl_rca_finish(fl_rca *r)
             }
         }
     }
+    r->tpl_now = false;
 }
