@@ -1,6 +1,7 @@
 /* test_template.c - the log-template miner (rca/template.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "../../rca/fl_template.h"
+#include "../../rca/fl_tplev.h"
 #include "unit.h"
 
 #include <stdio.h>
@@ -223,6 +224,113 @@ static void deterministic(void)
     CHECK_EQ_U64(sum[0], sum[1]);
 }
 
+/* ---------------------------------------------------- template evidence */
+
+#define MINUTE (60 * FL_NS_PER_SEC)
+static const fl_time T0 = (fl_time)29666666 * 60 * FL_NS_PER_SEC; /* on a minute */
+
+/* an hour of history: an info line every 10 s and a known error every
+ * minute, then from T0 + 60 min a new error template at 20/min and the
+ * known one at 30/min */
+static void feed_outage(fl_tplev *t, fl_time until)
+{
+    char msg[128];
+    for (fl_time ts = T0; ts < until; ts += FL_NS_PER_SEC) {
+        long k = (long)((ts - T0) / FL_NS_PER_SEC);
+        if (k % 10 == 0)
+            fl_tplev_add(t, 0, ts, fl_str_c("GET /x 200"), false);
+        bool after = ts >= T0 + 60 * MINUTE;
+        if (k % 60 == 0 || (after && k % 10 < 5)) {
+            snprintf(msg, sizeof msg, "upstream cart returned 50%ld", k % 4);
+            fl_tplev_add(t, 0, ts, fl_str_c(msg), true);
+        }
+        if (after && k % 10 < 3) {
+            snprintf(msg, sizeof msg, "connection refused to 10.0.%ld.7:5432",
+                     k % 200);
+            fl_tplev_add(t, 0, ts + 1, fl_str_c(msg), true);
+        }
+    }
+}
+
+static void tplev_new_and_surging(void)
+{
+    fl_tplev *t = fl_tplev_new();
+    feed_outage(t, T0 + 80 * MINUTE);
+    fl_tpl_finding f[4];
+    fl_time onset = T0 + 60 * MINUTE;
+    uint32_t n = fl_tplev_findings(t, 0, onset, INT64_MAX, f, 4);
+    REQUIRE_EQ(n, 2);
+    /* most lines first: the new one (18/min for 20 min = 360), then the
+     * surging one (30/min over the 5 min from the onset = 150) */
+    CHECK(f[0].novel);
+    CHECK(strcmp(f[0].text, "connection refused to <*>:<*>") == 0);
+    CHECK_EQ(f[0].count, 20 * 18);
+    CHECK_EQ(f[0].first_seen, onset + 1);
+    CHECK(f[0].detected > onset && f[0].detected <= onset + MINUTE);
+    CHECK(!f[1].novel);
+    CHECK(strcmp(f[1].text, "upstream cart returned <*>") == 0);
+    CHECK_EQ(f[1].count, 150);
+    CHECK_NEAR(f[1].baseline, 1.0, 0.01);
+    CHECK_NEAR(f[1].peak, 30.0, 0.01);
+    /* no findings for an onset long before: nothing new, no jump */
+    CHECK_EQ(fl_tplev_findings(t, 0, T0 + 40 * MINUTE, INT64_MAX, f, 4), 0);
+    /* another service has no templates */
+    CHECK_EQ(fl_tplev_findings(t, 1, onset, INT64_MAX, f, 4), 0);
+    fl_tplev_destroy(t);
+}
+
+/* findings use only minutes before the cutoff: a tracker that has seen
+ * more (a consumer whose partitions ran ahead) says the same */
+static void tplev_cutoff_hides_the_future(void)
+{
+    fl_tplev *a = fl_tplev_new(), *b = fl_tplev_new();
+    fl_time onset = T0 + 60 * MINUTE, cut = T0 + 63 * MINUTE + 20 * FL_NS_PER_SEC;
+    feed_outage(a, cut);
+    feed_outage(b, T0 + 75 * MINUTE);
+    fl_tpl_finding fa[4], fb[4];
+    uint32_t na = fl_tplev_findings(a, 0, onset, cut, fa, 4);
+    uint32_t nb = fl_tplev_findings(b, 0, onset, cut, fb, 4);
+    REQUIRE_EQ(na, nb);
+    REQUIRE(na > 0);
+    CHECK(memcmp(fa, fb, na * sizeof *fa) == 0);
+    /* and with everything, b knows more */
+    uint32_t nall = fl_tplev_findings(b, 0, onset, INT64_MAX, fb, 4);
+    REQUIRE(nall > 0);
+    CHECK_GT(fb[0].count, fa[0].count);
+    fl_tplev_destroy(a);
+    fl_tplev_destroy(b);
+}
+
+/* a template seen at the very start of a service's history is not "new" */
+static void tplev_needs_history(void)
+{
+    fl_tplev *t = fl_tplev_new();
+    for (int i = 0; i < 50; i++)
+        fl_tplev_add(t, 0, T0 + i * FL_NS_PER_SEC, fl_str_c("boom 1"), true);
+    fl_tpl_finding f[2];
+    CHECK_EQ(fl_tplev_findings(t, 0, T0, INT64_MAX, f, 2), 0);
+    fl_tplev_destroy(t);
+}
+
+/* a flood of distinct error messages stays within the caps */
+static void tplev_bounded(void)
+{
+    fl_tplev *t = fl_tplev_new();
+    char msg[64];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(msg, sizeof msg, "err%c%c%c", 'a' + i % 26, 'a' + i / 26 % 26,
+                 'a' + i / 676 % 26);
+        fl_tplev_add(t, i % 5000, T0 + i * FL_NS_PER_SEC, fl_str_c(msg), true);
+    }
+    /* the first FL_TPLEV_TOTAL services fill the table and then replace
+     * their own; the other 904 are refused each of the 4 rounds */
+    CHECK_EQ(fl_tplev_rejected(t), (5000 - FL_TPLEV_TOTAL) * 4);
+    fl_tpl_finding f[8];
+    for (int s = 0; s < 100; s++)
+        CHECK_LE(fl_tplev_findings(t, s, T0 + 300 * MINUTE, INT64_MAX, f, 8), 8);
+    fl_tplev_destroy(t);
+}
+
 static const unit_test tests[] = {
     UNIT_TEST(masks),
     UNIT_TEST(groups_and_generalises),
@@ -231,5 +339,9 @@ static const unit_test tests[] = {
     UNIT_TEST(caps_evict_least_recent),
     UNIT_TEST(long_and_empty_messages),
     UNIT_TEST(deterministic),
+    UNIT_TEST(tplev_new_and_surging),
+    UNIT_TEST(tplev_cutoff_hides_the_future),
+    UNIT_TEST(tplev_needs_history),
+    UNIT_TEST(tplev_bounded),
 };
 UNIT_SUITE(unit_suite_template, "template", tests);
