@@ -153,6 +153,55 @@ run templates --assign --max-line 200000 "$T/hostile.jsonl"
 check "control characters escaped, huge messages bounded, one line per event" \
     "$([ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 2 ] && grep -q 'a\\x01b <script>' "$T/out" && [ "$(tail -n 1 "$T/out" | wc -c)" -lt 3000 ] || echo "exit $rc: $(head -c 300 "$T/out")")"
 
+# templates as incident evidence: an hour of a healthy service, a deploy,
+# then 40% of requests fail with a message never seen before (hostile
+# text included) while an old error message keeps its rate
+python3 - "$T/ev" <<'PY'
+import json, os, random, sys
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+r = random.Random(5)
+t0 = 1784880000.0  # 2026-07-24T08:00:00Z
+with open(out + "/logs.jsonl", "w") as f:
+    for i in range(70 * 60 * 10):
+        ts = t0 + i / 10.0
+        bad = ts >= t0 + 3000 and r.random() < 0.4
+        old = r.random() < 0.01
+        ev = {"ts": ts, "service": "cart", "status": 500 if (bad or old) else 200,
+              "latency_ms": round(r.uniform(5, 20), 1)}
+        if bad:
+            ev["msg"] = "<script>alert(1)</script> refused by 10.0.%d.7:5432" % r.randint(0, 9)
+        elif old:
+            ev["msg"] = "timeout after %dms" % r.randint(100, 900)
+        f.write(json.dumps(ev) + "\n")
+with open(out + "/deploys.jsonl", "w") as f:
+    f.write(json.dumps({"ts": t0 + 2940, "kind": "deploy", "service": "cart",
+                        "version": "v2.3.1", "change_id": "chg-1"}) + "\n")
+PY
+run replay --json --report "$T/ev/rep" --deploys "$T/ev/deploys.jsonl" "$T/ev/logs.jsonl"
+got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+inc = d["incidents"][0]
+lt = [a for a in inc["anomalies"] if a["signal"] == "log_template"]
+ev = [e for e in inc["causes"][0]["evidence"] if e.startswith("new since")]
+print(len(d["incidents"]), len(lt), lt[0]["template"] if lt else "-", lt[0]["new"] if lt else "-",
+      inc["causes"][0]["kind"], ev[0].split(":")[0] if ev else "-")
+' "$T/out" 2>&1)
+want="1 1 <script>alert(<*>)</script> refused by <*>:<*> True deploy new since deploy v2.3.1 of cart"
+why=""
+if [ "$rc" -ne 0 ]; then
+    why="exit $rc: $(err1)"
+elif [ "$got" != "$want" ]; then
+    why="got '$got'"
+elif grep -q "<script>" "$T/ev/rep/"*.html; then
+    why="the HTML report holds a raw <script>"
+elif ! grep -q "New and surging log templates" "$T/ev/rep/"*.md ||
+     ! grep -q "&lt;script&gt;alert(&lt;\*&gt;)" "$T/ev/rep/"*.html; then
+    why="no escaped template in the reports' template section"
+fi
+check "a template new since a deploy: log_template anomaly, evidence, escaped report section" "$why"
+
 # grouping accuracy on the labelled sample (Loghub definition)
 python3 "$ROOT/tests/tools/template_accuracy.py" --faultline "$BIN" --min 0.9 \
     "$ROOT"/tests/samples/templates/*.log >"$T/acc" 2>&1
