@@ -213,8 +213,9 @@ void fl_tpl_destroy(fl_tpl_miner *m)
 
 static bool is_space(char ch)
 {
+    /* NUL too: a template's tokens are C strings */
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' ||
-           ch == '\f';
+           ch == '\f' || ch == '\0';
 }
 
 static void mask(fl_tpl_miner *m, const char *p, size_t n, fl_buf *out)

@@ -48,6 +48,7 @@ struct fl_tplev {
     int32_t bucket[NBUCKET];
     fl_time *first; /* per service: first event, FL_TIME_NONE */
     uint32_t *per;  /* per service: live templates */
+    int32_t (*idx)[FL_TPLEV_PER_SERVICE]; /* per service: their slots */
     uint32_t nsvc;
     uint64_t rejected;
     fl_buf scratch;
@@ -75,6 +76,7 @@ void fl_tplev_destroy(fl_tplev *t)
     free(t->v);
     free(t->first);
     free(t->per);
+    free(t->idx);
     fl_buf_free(&t->scratch);
     free(t);
 }
@@ -90,6 +92,7 @@ static void grow_svcs(fl_tplev *t, int32_t svc)
         n *= 2;
     t->first = fl_realloc(t->first, n * sizeof *t->first);
     t->per = fl_realloc(t->per, n * sizeof *t->per);
+    t->idx = fl_realloc(t->idx, n * sizeof *t->idx);
     for (uint32_t i = t->nsvc; i < n; i++) {
         t->first[i] = FL_TIME_NONE;
         t->per[i] = 0;
@@ -120,28 +123,40 @@ static void unlink_tpl(fl_tplev *t, int32_t i)
     if (*pp == i)
         *pp = t->v[i].next;
     t->v[i].live = false;
-    t->per[t->v[i].svc]--;
+    int32_t svc = t->v[i].svc;
+    for (uint32_t k = 0; k < t->per[svc]; k++)
+        if (t->idx[svc][k] == i) {
+            t->idx[svc][k] = t->idx[svc][--t->per[svc]];
+            break;
+        }
+}
+
+static void link_tpl(fl_tplev *t, int32_t i)
+{
+    tpl *x = &t->v[i];
+    x->next = t->bucket[x->hash % NBUCKET];
+    t->bucket[x->hash % NBUCKET] = i;
+    t->idx[x->svc][t->per[x->svc]++] = i;
 }
 
 /* the service's stalest template: oldest newest minute, fewest lines,
- * smallest hash */
+ * smallest hash (a scan of at most FL_TPLEV_PER_SERVICE) */
 static int32_t stalest(const fl_tplev *t, int32_t svc)
 {
     int32_t best = -1;
-    for (uint32_t i = 0; i < t->n; i++) {
+    for (uint32_t k = 0; k < t->per[svc]; k++) {
+        int32_t i = t->idx[svc][k];
         const tpl *x = &t->v[i];
-        if (!x->live || x->svc != svc)
+        if (best < 0) {
+            best = i;
             continue;
-        if (best < 0)
-            best = (int32_t)i;
-        else {
-            const tpl *b = &t->v[best];
-            if (x->newest < b->newest ||
-                (x->newest == b->newest &&
-                 (x->total < b->total ||
-                  (x->total == b->total && x->hash < b->hash))))
-                best = (int32_t)i;
         }
+        const tpl *b = &t->v[best];
+        if (x->newest < b->newest ||
+            (x->newest == b->newest &&
+             (x->total < b->total ||
+              (x->total == b->total && x->hash < b->hash))))
+            best = i;
     }
     return best;
 }
@@ -189,29 +204,17 @@ void fl_tplev_add(fl_tplev *t, int32_t svc, fl_time ts, fl_str msg,
     if (i < 0) {
         if (t->per[svc] >= FL_TPLEV_PER_SERVICE ||
             (t->n >= FL_TPLEV_TOTAL && t->per[svc] > 0)) {
-            i = stalest(t, svc);
+            i = stalest(t, svc); /* its slot is reused */
             unlink_tpl(t, i);
         } else if (t->n >= FL_TPLEV_TOTAL) {
-            /* full, and this service has nothing to give back; reuse a
-             * dead slot if there is one */
-            for (uint32_t k = 0; k < t->n && i < 0; k++)
-                if (!t->v[k].live)
-                    i = (int32_t)k;
-            if (i < 0) {
-                t->rejected++;
-                return;
-            }
+            t->rejected++; /* full, and this service has none to give */
+            return;
         } else {
-            for (uint32_t k = 0; k < t->n && i < 0; k++)
-                if (!t->v[k].live)
-                    i = (int32_t)k;
-            if (i < 0) {
-                if (t->n == t->cap) {
-                    t->cap = t->cap ? 2 * t->cap : 64;
-                    t->v = fl_realloc(t->v, t->cap * sizeof *t->v);
-                }
-                i = (int32_t)t->n++;
+            if (t->n == t->cap) {
+                t->cap = t->cap ? 2 * t->cap : 64;
+                t->v = fl_realloc(t->v, t->cap * sizeof *t->v);
             }
+            i = (int32_t)t->n++;
         }
         tpl *x = &t->v[i];
         memset(x, 0, sizeof *x);
@@ -221,9 +224,7 @@ void fl_tplev_add(fl_tplev *t, int32_t svc, fl_time ts, fl_str msg,
         x->first = ts;
         x->newest = mi;
         memcpy(x->text, t->scratch.p, n + 1);
-        x->next = t->bucket[h % NBUCKET];
-        t->bucket[h % NBUCKET] = i;
-        t->per[svc]++;
+        link_tpl(t, i);
     }
     tpl *x = &t->v[i];
     if (ts < x->first)
@@ -470,10 +471,8 @@ bool fl_tplev_unpack(fl_tplev *t, fl_rd *rd, const msgpack_object *o,
             t->v = fl_realloc(t->v, t->cap * sizeof *t->v);
         }
         int32_t idx = (int32_t)t->n++;
-        y.next = t->bucket[y.hash % NBUCKET];
         t->v[idx] = y;
-        t->bucket[y.hash % NBUCKET] = idx;
-        t->per[svc]++;
+        link_tpl(t, idx);
     }
     return true;
 }
