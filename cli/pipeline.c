@@ -214,14 +214,19 @@ void fl_pipeline_result_json(const fl_pipeline *p, fl_buf *b)
                   "%s],\"stats\":{\"lines\":%llu,\"bad_lines\":%llu,"
                   "\"events\":%llu,\"requests\":%llu,\"changes\":%llu,"
                   "\"dropped_events\":%llu,\"read_errors\":%llu,"
-                  "\"services\":%u,\"time_gaps\":%llu,"
-                  "\"by_reason\":{",
+                  "\"services\":%u,\"time_gaps\":%llu",
                   n ? "\n" : "", (unsigned long long)s->lines,
                   (unsigned long long)s->bad_lines, (unsigned long long)s->events,
                   (unsigned long long)s->requests, (unsigned long long)s->changes,
                   (unsigned long long)s->dropped,
                   (unsigned long long)s->read_errors, fl_intern_count(p->services),
                   (unsigned long long)fl_detect_gaps(p->det));
+    /* error-log templates refused at the tracker's caps (rca/tplev.c);
+     * only when there were some, so documents without stay as they were */
+    if (fl_tplev_rejected(p->tpl))
+        fl_buf_printf(b, ",\"log_templates_refused\":%llu",
+                      (unsigned long long)fl_tplev_rejected(p->tpl));
+    fl_buf_puts(b, ",\"by_reason\":{");
     bool first = true;
     for (int r = 0; r < FL_BAD__COUNT; r++) {
         if (!s->bad[r])
