@@ -480,7 +480,7 @@ int fl_cmd_templates(int argc, char **argv)
                 (unsigned long long)ts->evicted,
                 (unsigned long long)ts->truncated);
         if (c.st.unmatched)
-            fprintf(stderr, ", %llu lines of evicted templates",
+            fprintf(stderr, ", %llu lines whose template was not kept (caps)",
                     (unsigned long long)c.st.unmatched);
         fputc('\n', stderr);
     }
