@@ -24,6 +24,9 @@
 #define MET_HIST 128       /* recent samples kept per metric (onset, level) */
 #define MET_PEND_MAX 8192  /* samples waiting in open buckets, per metric */
 #define MET_PEND_TOTAL (1u << 20) /* ... and over all metrics */
+#define MET_UNDECIDED 0   /* metric kinds (metric.kind) */
+#define MET_GAUGE 1
+#define MET_COUNTER 2
 #define MET_SLOTS 288      /* time-of-day slots of the daily profile (5 min) */
 #define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
                             * 2 / (MET_MEMORY + 1)) */
@@ -60,7 +63,9 @@ typedef struct {
     fl_gauss_cusum g;
     double h;          /* CUSUM threshold, fixed when warm-up ends */
     double res;        /* resolution: smallest step seen between samples */
-    double last_x;     /* the last sample fed */
+    double last_x;     /* the last sample fed (a counter's: its raw value) */
+    uint8_t kind;      /* MET_UNDECIDED until the first warm-up ends, then
+                        * MET_GAUGE or MET_COUNTER (judged by its rate) */
     double record;     /* largest CUSUM statistic reached, decaying */
     fl_time record_t;  /* when record was last decayed (NONE: never) */
     alarm al;

@@ -348,11 +348,86 @@ static void season_learn(const fl_detect *d, metric *m, fl_time t, double x)
         m->seasonal = true;
 }
 
-/* One sample, in time order, while bucket b closes. */
+/* ------------------------------------------------------------ counters */
+
+/* Whether the samples of the first warm-up (all still in the history,
+ * when it holds them) never fell and rose on at least 90% of the steps: a
+ * monotone counter (bytes sent, requests served: Prometheus `*_total`,
+ * Telegraf's net and disk counters) rather than a gauge. */
+static bool looks_like_counter(const metric *m)
+{
+    uint64_t n = m->seen < MET_HIST ? m->seen : MET_HIST;
+    if (n < 3 || m->seasonal)
+        return false;
+    uint64_t up = 0;
+    for (uint64_t i = m->seen - n + 1; i < m->seen; i++) {
+        double st = hist_x(m, i) - hist_x(m, i - 1);
+        if (st < 0)
+            return false;
+        up += st > 0;
+    }
+    return up * 10 >= (n - 1) * 9;
+}
+
+/* Starts the metric's learning over (a new warm-up) from time t. */
+static void relearn(metric *m, fl_time t)
+{
+    fl_gauss_init(&m->g);
+    m->al.state = FL_DET_WARMUP;
+    m->h = m->res = m->record = 0;
+    m->record_t = FL_TIME_NONE;
+    m->hold = 0;
+    m->seen = 0;
+    m->seasonal = false;
+    m->lvl_s = m->lvl_p = m->ms_p = m->ms_s = 0;
+    memset(m->season, 0, sizeof m->season);
+    memset(m->season_n, 0, sizeof m->season_n);
+    m->first_ts = m->last_ts = t;
+}
+
+static void feed(fl_detect *d, int32_t id, metric *m, fl_time t, double x,
+                 int64_t b);
+
+/* One sample, in time order, while bucket b closes. A counter is judged by
+ * its rate per second between consecutive samples: its raw value only
+ * climbs, and a climb is neither a drift nor an anomaly. A fall to at most
+ * half its last value is a reset (the process restarted and counts from
+ * zero): no rate for that step, the next counts from the new value. Any
+ * smaller fall proves the series is not a counter after all (a gauge that
+ * happened to rise through its whole warm-up): it becomes a gauge for good
+ * and learns again from this sample. The choice is made once, when the
+ * first warm-up ends; a counter then warms up again on its rates. */
 static void observe(fl_detect *d, int32_t id, metric *m, fl_time t, double x,
                     int64_t b)
 {
-    if (m->seen) {
+    if (m->kind == MET_COUNTER) {
+        double prev = m->last_x;
+        fl_time pt = m->last_ts;
+        if (t <= pt)
+            return; /* a second sample at one instant: no rate */
+        if (x >= prev) {
+            double rate = (x - prev) / ((double)(t - pt) / (double)FL_NS_PER_SEC);
+            feed(d, id, m, t, rate, b);
+            m->last_x = x;
+            return;
+        }
+        if (x <= prev / 2) {
+            m->last_x = x; /* reset */
+            m->last_ts = t;
+            return;
+        }
+        if (m->al.state == FL_DET_ALARM)
+            end_metric(d, m, pt);
+        m->kind = MET_GAUGE;
+        relearn(m, t);
+    }
+    feed(d, id, m, t, x, b);
+}
+
+static void feed(fl_detect *d, int32_t id, metric *m, fl_time t, double x,
+                 int64_t b)
+{
+    if (m->seen && m->kind != MET_COUNTER) {
         double step = fabs(x - m->last_x);
         if (step > 0 && (m->res == 0 || step < m->res))
             m->res = step;
@@ -376,6 +451,13 @@ static void observe(fl_detect *d, int32_t id, metric *m, fl_time t, double x,
     season_learn(d, m, t, x);
     if (al->state == FL_DET_WARMUP) {
         if (fl_gauss_warm(&m->g, &gp)) {
+            if (m->kind == MET_UNDECIDED) {
+                m->kind = looks_like_counter(m) ? MET_COUNTER : MET_GAUGE;
+                if (m->kind == MET_COUNTER) {
+                    relearn(m, t);
+                    return;
+                }
+            }
             m->h = metric_h(d, m);
             al->state = FL_DET_NORMAL;
             m->g.sp = m->g.sn = 0;

@@ -3,11 +3,11 @@
  * as one msgpack value, fl_detect_unpack reads it back into a fresh
  * detector and refuses anything it would not have produced itself.
  *
- * Layout, version 2 (maps with exactly the keys shown, packed in this
+ * Layout, version 3 (maps with exactly the keys shown, packed in this
  * order, read in any; "[x × n]" is an array of exactly n; conventions in
  * common/fl_ckpt.h):
  *
- *   detect   {"v": 2,
+ *   detect   {"v": 3,
  *             "conf": {"bucket": ns, "ring": slots per service at start,
  *                      "win": buckets in an end window},   must match ours
  *             "frontier": time | FL_TIME_NONE (INT64_MIN),
@@ -25,6 +25,8 @@
  *             "al": [alarm × 5]  by request signal,
  *             "mets": [metric]   sorted by name, unique}
  *   metric   {"name": 1..255 bytes of UTF-8 without NUL, "g": gauss,
+ *             "kind": 0 undecided (first warm-up), 1 gauge, 2 counter
+ *                     (judged by its rate; added in layout 3),
  *             "h": f64 ≥ 0, "res": f64 ≥ 0, "al": alarm,
  *             "first", "last": time | NONE, "hold": u32 ≤ win,
  *             "last_x": f64, "record": f64 ≥ 0, "record_t": time | NONE,
@@ -73,7 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAYOUT_VERSION 2
+#define LAYOUT_VERSION 3
 #define SKETCH_MAX_N (FL_SKETCH_MAX_BINS + 8)
 #define SKETCH_LO_LIM (1 << 20)
 
@@ -240,9 +242,11 @@ static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
 
 static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
 {
-    msgpack_pack_map(pk, 21);
+    msgpack_pack_map(pk, 22);
     fl_pk_key(pk, "name");
     fl_pk_str(pk, m->name, m->len);
+    fl_pk_key(pk, "kind");
+    msgpack_pack_uint64(pk, m->kind);
     fl_pk_key(pk, "g");
     pack_gauss(pk, &m->g);
     fl_pk_key(pk, "h");
@@ -645,7 +649,7 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         "name",  "g",     "h",     "res",      "al",       "first",
         "last",  "hold",  "last_x", "record",  "record_t", "seasonal",
         "lvl_s", "lvl_p", "ms_p",  "ms_s",     "season",   "season_n",
-        "seen",  "hist",  "pend",  NULL};
+        "seen",  "hist",  "pend",  "kind",  NULL};
     fl_rd *rd = c->rd;
     fl_detect *d = c->d;
     const char *name;
@@ -680,8 +684,9 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
     size_t mg = fl_rd_push(rd, ".g");
     ok = unpack_gauss(rd, g, &m->g);
     fl_rd_pop(rd, mg);
-    int64_t hold;
-    if (!ok || !fl_rd_f_float(rd, o, "h", &m->h) ||
+    int64_t hold, kind;
+    if (!ok || !fl_rd_f_int(rd, o, "kind", MET_UNDECIDED, MET_COUNTER, &kind) ||
+        !fl_rd_f_float(rd, o, "h", &m->h) ||
         !fl_rd_f_float(rd, o, "res", &m->res) ||
         !fl_rd_f_time(rd, o, "first", true, &m->first_ts) ||
         !fl_rd_f_time(rd, o, "last", true, &m->last_ts) ||
@@ -698,6 +703,7 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         !fl_rd_f_u64(rd, o, "seen", &m->seen))
         return false;
     m->hold = (uint32_t)hold;
+    m->kind = (uint8_t)kind;
     uint32_t visits[MET_SLOTS];
     if (!fl_rd_f_u32s(rd, o, "season_n", MET_SLOTS, visits))
         return false;
