@@ -28,6 +28,7 @@
 #define MET_GAUGE 1
 #define MET_COUNTER 2
 #define MET_SLOTS 288      /* time-of-day slots of the daily profile (5 min) */
+#define MET_WSLOTS 168     /* hour-of-week slots of the weekly profile */
 #define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
                             * 2 / (MET_MEMORY + 1)) */
 typedef struct {
@@ -82,6 +83,11 @@ typedef struct {
     double ms_p, ms_s; /* mean squared error without / with the profile */
     float season[MET_SLOTS];
     uint8_t season_n[MET_SLOTS]; /* visits per slot (saturating) */
+    /* weekly profile: what the daily one leaves, per hour of the week */
+    bool weekly;
+    double ms_d, ms_w; /* mean squared error without / with it */
+    float week[MET_WSLOTS];
+    uint8_t week_n[MET_WSLOTS]; /* samples per slot (saturating) */
     msample *pend;     /* pend[pend_head .. npend) wait, sorted */
     uint32_t npend, pend_head, pend_cap;
 } metric;

@@ -32,6 +32,9 @@
  *             "last_x": f64, "record": f64 ≥ 0, "record_t": time | NONE,
  *             "seasonal": bool, "lvl_s", "lvl_p", "ms_p", "ms_s": f64,
  *             "season": [f32 × 288], "season_n": [u32 ≤ 255 × 288],
+ *             "weekly": bool, "ms_d", "ms_w": f64,
+ *             "week": [f32 × 168], "week_n": [u32 ≤ 255 × 168]
+ *                     the weekly profile (added in layout 3),
  *             "seen": u64 samples fed,
  *             "hist": [[time, f64] × min(seen, 128)]   oldest first,
  *             "pend": [[time, f64] × ≤ 8192]   waiting in open buckets,
@@ -242,7 +245,7 @@ static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
 
 static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
 {
-    msgpack_pack_map(pk, 22);
+    msgpack_pack_map(pk, 27);
     fl_pk_key(pk, "name");
     fl_pk_str(pk, m->name, m->len);
     fl_pk_key(pk, "kind");
@@ -285,6 +288,20 @@ static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
     msgpack_pack_array(pk, MET_SLOTS);
     for (int i = 0; i < MET_SLOTS; i++)
         msgpack_pack_uint64(pk, m->season_n[i]);
+    fl_pk_key(pk, "weekly");
+    fl_pk_bool(pk, m->weekly);
+    fl_pk_key(pk, "ms_d");
+    msgpack_pack_double(pk, m->ms_d);
+    fl_pk_key(pk, "ms_w");
+    msgpack_pack_double(pk, m->ms_w);
+    fl_pk_key(pk, "week");
+    msgpack_pack_array(pk, MET_WSLOTS);
+    for (int i = 0; i < MET_WSLOTS; i++)
+        msgpack_pack_float(pk, m->week[i]);
+    fl_pk_key(pk, "week_n");
+    msgpack_pack_array(pk, MET_WSLOTS);
+    for (int i = 0; i < MET_WSLOTS; i++)
+        msgpack_pack_uint64(pk, m->week_n[i]);
     fl_pk_key(pk, "seen");
     msgpack_pack_uint64(pk, m->seen);
     fl_pk_key(pk, "hist");
@@ -649,7 +666,8 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         "name",  "g",     "h",     "res",      "al",       "first",
         "last",  "hold",  "last_x", "record",  "record_t", "seasonal",
         "lvl_s", "lvl_p", "ms_p",  "ms_s",     "season",   "season_n",
-        "seen",  "hist",  "pend",  "kind",  NULL};
+        "seen",  "hist",  "pend",  "kind",  "weekly", "ms_d",  "ms_w",     "week",
+        "week_n", NULL};
     fl_rd *rd = c->rd;
     fl_detect *d = c->d;
     const char *name;
@@ -700,6 +718,10 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         !fl_rd_f_float(rd, o, "ms_p", &m->ms_p) ||
         !fl_rd_f_float(rd, o, "ms_s", &m->ms_s) ||
         !fl_rd_f_floats(rd, o, "season", MET_SLOTS, m->season) ||
+        !fl_rd_f_bool(rd, o, "weekly", &m->weekly) ||
+        !fl_rd_f_float(rd, o, "ms_d", &m->ms_d) ||
+        !fl_rd_f_float(rd, o, "ms_w", &m->ms_w) ||
+        !fl_rd_f_floats(rd, o, "week", MET_WSLOTS, m->week) ||
         !fl_rd_f_u64(rd, o, "seen", &m->seen))
         return false;
     m->hold = (uint32_t)hold;
@@ -712,6 +734,15 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
             return fl_rd_fail(rd, "season_n[%d]: %" PRIu32 " visits (at most "
                                   "255)", i, visits[i]);
         m->season_n[i] = (uint8_t)visits[i];
+    }
+    uint32_t wvisits[MET_WSLOTS];
+    if (!fl_rd_f_u32s(rd, o, "week_n", MET_WSLOTS, wvisits))
+        return false;
+    for (int i = 0; i < MET_WSLOTS; i++) {
+        if (wvisits[i] > 255)
+            return fl_rd_fail(rd, "week_n[%d]: %" PRIu32 " samples (at most "
+                                  "255)", i, wvisits[i]);
+        m->week_n[i] = (uint8_t)wvisits[i];
     }
     if (!(m->record >= 0 && isfinite(m->record)))
         return fl_rd_fail(rd, "record out of range");
