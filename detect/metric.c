@@ -55,6 +55,18 @@
  * bursty, and it cost half A 65.5 -> 49.5 and half B 68.1 -> 59.3 (more
  * than 100 extra detections, the tweets and known-cause series worst).
  * A doubled spread at the same mean is therefore not detected.
+ * Also tried: inflating the sd by the long-run factor sqrt((1+rho)/(1-rho))
+ * of the residuals' lag-1 autocorrelation rho (the ARL formula assumes
+ * independent residuals; real metrics wander), rho capped. With rho an
+ * EWMA of u_t u_{t-1} at the baseline's memory and a cap of 0.25 NAB rose
+ * to 75.8 (half A 77.3, half B 73.5; caps 0.1 to 0.3 all beat both halves,
+ * 0.4 and up lost), but a 2 sd level shift on i.i.d. data then went
+ * undetected: the shift itself reads as correlation before the CUSUM
+ * alarms. The variants that keep that property (rho from the mean squared
+ * step, von Neumann's ratio; or a 10x slower estimate frozen while a CUSUM
+ * is past h/2) lost on half B (66.9, 66.0 against 68.1) and still missed
+ * some 2 sd shifts. Dropped: the detection-delay property
+ * (test_metric_props.c) is worth more than points on these files.
  *
  * Warm-up is counted in samples (metric_warmup, 60 by default), not time:
  * sampling intervals differ by orders of magnitude between sources.
