@@ -67,6 +67,13 @@
  * is past h/2) lost on half B (66.9, 66.0 against 68.1) and still missed
  * some 2 sd shifts. Dropped: the detection-delay property
  * (test_metric_props.c) is worth more than points on these files.
+ * Also tried: judging the first step of a flat series (no step seen, no
+ * spread) against the floor before it sets the resolution, so that a
+ * constant gauge that changes (a replica count) alarms. Sparse bursty
+ * series (disk writes: zeros, then bursts) then alarm on every burst
+ * instead of learning their scale from the first: NAB disk_write 48.7 ->
+ * -55, half A 69.6 -> 66.7. So the first change of a constant series sets
+ * its scale and does not alarm; later changes are judged at that scale.
  * Also tried: a log scale for gauges whose warm-up was positive and
  * right-skewed (sample skewness over 1), chosen once when the warm-up
  * ends: half A 69.6 -> 68.7, half B 68.1 -> 66.3 (the skewed NAB series

@@ -12,7 +12,9 @@
  *     stops alarms; a weekly rhythm is learned; a level shift that lasts
  *     alarms once and then is the new normal; a counter that resets is not
  *     an incident storm, and a gauge that merely rose through its warm-up
- *     is not taken for one; every anomaly carries its severity.
+ *     is not taken for one; a constant series raises nothing (its first
+ *     change sets its scale), a later change of four steps alarms once;
+ *     every anomaly carries its severity.
  * Not covered: a doubled spread at the same mean does not alarm (the
  * level's CUSUM absorbs it; a spread CUSUM was tried and cost NAB points
  * on both halves, see detect/metric.c). */
@@ -386,6 +388,35 @@ static void rising_gauge_is_not_counter(void)
     fl_detect_destroy(d);
 }
 
+/* Constant series: a gauge stuck at one value (a replica count, a config
+ * flag, a zero error gauge) raises nothing while constant, however long.
+ * Its first change has no scale to be judged at (a flat series has no
+ * spread, and sparse bursty series such as disk writes must learn theirs
+ * from their first burst): it sets the resolution and does not alarm.
+ * A later change of four such steps does, once, with baseline and peak in
+ * the metric's unit, and the new level is then normal. */
+static void constant_series(void)
+{
+    const double from[] = {4, 0, 1e9};
+    const double to[] = {5, 1, 1.2e9};
+    for (int i = 0; i < 3; i++) {
+        pcap c;
+        fl_detect *d = det(&c, 0);
+        fl_time t = T0, step = T0 + 2000 * STEP, jump = T0 + 4000 * STEP;
+        double big = to[i] + 4 * (to[i] - from[i]);
+        for (int k = 0; k < 8000; k++, t += STEP)
+            put(d, t, t < step ? from[i] : t < jump ? to[i] : big);
+        fl_detect_flush(d);
+        CHECK_EQ(c.opens, 1);
+        CHECK_GE(c.first.detected, jump);
+        CHECK_LE(c.first.detected, jump + 3 * STEP);
+        CHECK_EQ(c.first.dir, FL_DIR_UP);
+        CHECK_NEAR(c.first.baseline, to[i], 0.05 * (to[i] - from[i]));
+        CHECK_NEAR(c.first.peak, big, 0.05 * (to[i] - from[i]));
+        fl_detect_destroy(d);
+    }
+}
+
 /* Every metric anomaly carries a severity: the largest standardised
  * deviation seen while open (how far); onset to end says how long. */
 static void severity(void)
@@ -414,6 +445,6 @@ static const unit_test tests[] = {
     UNIT_TEST(daily_cycle_stops), UNIT_TEST(weekly_rhythm),
     UNIT_TEST(new_normal),
     UNIT_TEST(counter_reset),   UNIT_TEST(rising_gauge_is_not_counter),
-    UNIT_TEST(severity),
+    UNIT_TEST(constant_series), UNIT_TEST(severity),
 };
 UNIT_SUITE(unit_suite_metric_props, "metric_props", tests);
