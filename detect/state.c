@@ -3,6 +3,11 @@
  * as one msgpack value, fl_detect_unpack reads it back into a fresh
  * detector and refuses anything it would not have produced itself.
  *
+ * Version 3 added a metric's kind (counters judged by their rate) and its
+ * weekly profile; a version-2 checkpoint is refused like any foreign one
+ * (the maps are exact, and a metric's kind cannot be inferred afterwards),
+ * so a consumer upgraded across it starts from an empty --state-dir.
+ *
  * Layout, version 3 (maps with exactly the keys shown, packed in this
  * order, read in any; "[x × n]" is an array of exactly n; conventions in
  * common/fl_ckpt.h):
