@@ -28,6 +28,7 @@ extern const unit_suite unit_suite_otlp;    /* test_otlp.c */
 extern const unit_suite unit_suite_influx;  /* test_influx.c */
 extern const unit_suite unit_suite_metric;  /* test_metric.c */
 extern const unit_suite unit_suite_template; /* test_template.c */
+extern const unit_suite unit_suite_metric_props; /* test_metric_props.c */
 
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
@@ -37,6 +38,7 @@ static const unit_suite *const suites[] = {
     &unit_suite_msgpack, &unit_suite_otlp,
     &unit_suite_influx, &unit_suite_metric,
     &unit_suite_template,
+    &unit_suite_metric_props,
 };
 
 static unsigned cur_failures;
