@@ -82,8 +82,10 @@ static part *part_get(fl_consumer *c, const char *topic, int32_t partition)
     memset(pt, 0, sizeof *pt);
     pt->topic = fl_strndup(topic, strlen(topic));
     const fl_source_defaults *sd = fl_config_for_topic(c->o->config, topic);
-    if (sd && sd->has_format)
-        pt->dec = fl_decoder_new(sd->format);
+    if (sd && (sd->has_format || sd->fields != fl_config_fields(c->o->config))) {
+        pt->dec = fl_decoder_new(sd->has_format ? sd->format : c->o->conf.format);
+        fl_decoder_set_fields(pt->dec, sd->fields);
+    }
     pt->service = sd && sd->service ? sd->service : pt->topic;
     pt->partition = partition;
     pt->max_ts = FL_TIME_NONE;
@@ -217,6 +219,8 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         } else {
             fl_pipeline_bad(c->p, why);
         }
+        while (fl_decoder_rejected(dec, &why)) /* bad parts of a batch */
+            fl_pipeline_bad(c->p, why);
     }
     /* malformed or not, the message is done: next_offset moves past it,
      * and the next checkpoint stores and commits it */
@@ -526,6 +530,7 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         publish_metrics(&c);
     }
     c.dec = fl_decoder_new(o->conf.format);
+    fl_decoder_set_fields(c.dec, fl_config_fields(o->config));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

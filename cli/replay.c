@@ -72,8 +72,12 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
         if (i == line.n)
             continue;
         st->lines++;
-        fl_bad_reason why;
-        if (fl_decode_line(in->dec, line, in->fallback_service, &in->head, &why)) {
+        fl_bad_reason why, part;
+        bool ok = fl_decode_line(in->dec, line, in->fallback_service,
+                                 &in->head, &why);
+        while (fl_decoder_rejected(in->dec, &part)) /* bad parts of a batch */
+            fl_pipeline_bad(p, part);
+        if (ok) {
             in->has_head = true;
             return true;
         }
@@ -181,6 +185,8 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
             fl_config_for_file(cfg, strcmp(path, "<stdin>") ? path : "-");
         ins[i].dec = input_decoder(&ins[i],
                                    sd && sd->has_format ? sd->format : format);
+        fl_decoder_set_fields(ins[i].dec,
+                              sd ? sd->fields : fl_config_fields(cfg));
         ins[i].fallback_buf = sd && sd->service
                                   ? fl_strndup(sd->service, strlen(sd->service))
                                   : service_from_name(path);
