@@ -471,30 +471,14 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         if (e == FL_OK && !o->quiet)
             fprintf(stderr, "faultline consume: resumed from %s\n", errstr);
     }
-    /* change events given as files are read first */
+    /* change events given as files are read first (JSON lines or msgpack) */
     for (size_t i = 0; i < o->ndeploys; i++) {
-        fl_source *src = fl_source_open(o->deploys[i], o->conf.max_line, errstr,
-                                        sizeof errstr);
-        if (!src) {
+        if (fl_read_changes(c.p, o->deploys[i], o->conf.max_line, o->config,
+                            errstr, sizeof errstr) != 0) {
             fprintf(stderr, "faultline: %s\n", errstr);
             fl_pipeline_destroy(c.p);
             return 2;
         }
-        /* JSON lines; a msgpack file is a stream, not lines (replay) */
-        fl_decoder *d = fl_decoder_new(o->conf.format == FL_FORMAT_MSGPACK
-                                           ? FL_FORMAT_AUTO
-                                           : o->conf.format);
-        fl_str line;
-        fl_line_status ls;
-        while ((ls = fl_source_next(src, &line)) == FL_LINE_OK) {
-            fl_event ev;
-            fl_bad_reason why;
-            if (line.n && fl_decode_line(d, line, FL_STR_NULL, &ev, &why) &&
-                ev.kind == FL_EV_CHANGE)
-                fl_pipeline_add(c.p, &ev);
-        }
-        fl_decoder_destroy(d);
-        fl_source_destroy(src);
     }
     fl_kafka_conf kc = {o->brokers, o->group, (const char *const *)o->topics,
                         o->ntopics, o->props, o->nprops, start_offset, &c};

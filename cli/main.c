@@ -166,7 +166,8 @@ int fl_cmd_replay(int argc, char **argv)
     if (rc == 0) {
         fl_pipeline *p = fl_pipeline_new(&conf);
         bool progress = !o.quiet && isatty(2);
-        rc = fl_replay_sources(p, srcs, k, conf.format, o.config, progress);
+        rc = fl_replay_inputs(p, srcs, k, o.ndeploys, conf.format, o.config,
+                              progress);
         if (rc == 0)
             rc = fl_emit_results(p, o.json, o.report, o.quiet);
         if (rc == 0 && !o.json && !o.report)

@@ -58,6 +58,7 @@ static const struct {
     KEY("upstream", F_UPSTREAM),
     KEY("peer.service", F_UPSTREAM),
     KEY("upstream_cluster", F_UPSTREAM),
+    KEY("service.target.name", F_UPSTREAM), /* ECS 8.7: the callee */
 };
 #undef KEY
 

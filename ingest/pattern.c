@@ -690,6 +690,7 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     }
     /* latency in seconds */
     if (v[F_LAT_MS].t == V_NONE && v[F_LAT_NS].t == V_NONE &&
+        v[F_LAT_S].t == V_NONE && v[F_LAT_US].t == V_NONE &&
         role_capture(st, line, R_LAT_S, &s)) {
         double secs;
         if (!decimal(s, &secs))

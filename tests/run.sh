@@ -5,6 +5,8 @@
 #
 #   unit       C unit tests (tests/unit), release and sanitizer builds
 #   cli        the command line against CONTRACT.md (tests/cli/run.sh)
+#   formats    one scenario encoded in every input format yields the
+#              incidents of its JSON form (tests/formats/equivalence.py)
 #   fuzz       the saved fuzz corpus replayed under ASan+UBSan
 #   kafka      consume against a mock cluster in another process, over
 #              TCP, fed by kcat: equals replay, kill -9 and resume, brokers
@@ -65,6 +67,7 @@ if [ -x tests/cli/run.sh ] || [ -f tests/cli/run.sh ]; then
     suite cli-release sh tests/cli/run.sh "$REL"
     suite cli-asan sh tests/cli/run.sh "$ASAN"
 fi
+suite formats python3 tests/formats/equivalence.py --faultline "$REL"
 for f in build/asan/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     t=$(basename "$f")
