@@ -19,7 +19,7 @@
  *              first segment does ("/cart/items?x=1" -> "cart")
  *   method     recognised and ignored, like any other name
  * A capture of exactly "-" is absent (nginx, Apache and RFC 5424 write it
- * for a missing value).
+ * for a missing value); so is an empty one, except for msg.
  *
  * The service: a `service` capture (or the inner message's); else the
  * pattern's fixed service (from the configuration); else the first segment
@@ -682,6 +682,11 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     for (int f = F_NONE + 1; f < F__COUNT; f++) {
         if (v[f].t != V_NONE || (f == F_MSG && inner) ||
             !role_capture(st, line, f, &s))
+            continue;
+        /* an empty capture is no value (an optional `[(?<service>\w*)]`
+         * that captured nothing leaves the service to the fallbacks); an
+         * empty message is still a message */
+        if (s.n == 0 && f != F_MSG)
             continue;
         v[f].t = V_STR;
         v[f].s = s;
