@@ -745,7 +745,7 @@ static bool key_text(reader *r, const char *where, const char **out)
 /* The value of a `fields` key: a mapping of event fields to key paths,
  * each checked (fl_field_map_add) where it is written. Kept as text, one
  * "field\tpath\n" per mapping (paths hold no control characters), and
- * turned into maps once the file is read (build_maps). */
+ * turned into maps once the file is read (map_from_text). */
 static bool parse_fields(reader *r, const fl_config_key *k, char **out)
 {
     char sh[64], why[512];
@@ -789,8 +789,12 @@ static bool parse_fields(reader *r, const fl_config_key *k, char **out)
         if (ok) {
             /* a field given twice: the YAML mapping's duplicate key */
             size_t before = fl_field_map_size(m);
-            if (!fl_field_map_add(m, t, path, why, sizeof why))
+            if (!fl_field_map_add(m, t, path, why, sizeof why)) {
+                for (char *q = why; *q; q++) /* the message stays one line */
+                    if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                        *q = '?';
                 ok = fail(r, tline, "%s.%s: %s", k->section, k->name, why);
+            }
             else if (fl_field_map_size(m) == before)
                 ok = fail(r, tline, "%s.%s: field '%s' given twice (or "
                           "with another latency unit)",

@@ -231,6 +231,8 @@ static void config_errors(void)
     EXPECT_ERR("topics:\n  - topic: t\n    fieldz: {service: a}\n",
                "t.yaml:3: unknown key 'fieldz' in a topics entry (known: "
                "topic, format, service, fields)");
+    EXPECT_ERR("input:\n  fields: {\"serv\\nice\": a}\n",
+               "t.yaml:2: input.fields: unknown field 'serv?ice'");
     EXPECT_ERR("input:\n  fields: {service: a}\n  fields: {}\n",
                "t.yaml:3: duplicate key 'fields' in section input");
 }
