@@ -1433,7 +1433,9 @@ static void yaml_quoted(fl_buf *b, const char *s)
                                      : (ch & 0x07u);
             for (size_t j = 1; j < len; j++)
                 cp = (cp << 6) | ((unsigned char)s[i + j] & 0x3fu);
-            bool printable = (cp >= 0xa0 && cp <= 0xd7ff) ||
+            /* U+2028 and U+2029 are line breaks to YAML: escaped */
+            bool printable = (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 &&
+                              cp != 0x2029) ||
                              (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) ||
                              cp >= 0x10000;
             if (printable)
