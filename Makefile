@@ -124,6 +124,7 @@ eval: faultline
 
 bench: faultline
 	sh bench/run.sh
+	sh bench/decoders.sh
 
 # NAB subset (/work/shared/data/nab): standard, low-FP, low-FN scores
 bench-nab: faultline

@@ -32,5 +32,6 @@ run "replay .zst (2 files, merged)" $BIN replay --json --quiet \
     --deploys $B/big/deploys.jsonl $B/big/logs-a.jsonl.zst $B/big/logs-b.jsonl.zst
 python3 -c "import json,sys; d=json.load(open('$B/out.json')); print('incidents:', len(d['incidents']), 'top cause:', d['incidents'][0]['causes'][0]['kind'] if d['incidents'] else '-')"
 cc -O2 -std=c11 -o $B/json_bench bench/json_bench.c build/rel/libfaultline.a \
-    $(pkg-config --cflags --libs json-c libzstd) -lm
+    $(pkg-config --cflags --libs json-c libzstd libpcre2-8 yaml-0.1) \
+    $(pkg-config --libs msgpack-c 2>/dev/null || pkg-config --libs msgpack) -lm -lpthread
 $B/json_bench $B/all.jsonl 3

@@ -72,8 +72,12 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
         if (i == line.n)
             continue;
         st->lines++;
-        fl_bad_reason why;
-        if (fl_decode_line(in->dec, line, in->fallback_service, &in->head, &why)) {
+        fl_bad_reason why, part;
+        bool ok = fl_decode_line(in->dec, line, in->fallback_service,
+                                 &in->head, &why);
+        while (fl_decoder_rejected(in->dec, &part)) /* bad parts of a batch */
+            fl_pipeline_bad(p, part);
+        if (ok) {
             in->has_head = true;
             return true;
         }
@@ -171,6 +175,13 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
                       fl_format format, const fl_config *cfg,
                       bool show_progress)
 {
+    return fl_replay_inputs(p, srcs, n, 0, format, cfg, show_progress);
+}
+
+int fl_replay_inputs(fl_pipeline *p, fl_source **srcs, size_t n,
+                     size_t nchanges, fl_format format, const fl_config *cfg,
+                     bool show_progress)
+{
     input *ins = fl_calloc(n + 1, sizeof *ins);
     progress pg = {show_progress, fl_wall_now(), 0, 0};
     for (size_t i = 0; i < n; i++) {
@@ -179,8 +190,13 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
         const char *path = fl_source_name(srcs[i]);
         const fl_source_defaults *sd =
             fl_config_for_file(cfg, strcmp(path, "<stdin>") ? path : "-");
-        ins[i].dec = input_decoder(&ins[i],
-                                   sd && sd->has_format ? sd->format : format);
+        /* change-event files (--deploys) are JSON lines or a msgpack
+         * stream whatever --format says (that describes the logs), unless
+         * a files entry names their format */
+        fl_format f = i >= n - nchanges ? FL_FORMAT_AUTO : format;
+        ins[i].dec = input_decoder(&ins[i], sd && sd->has_format ? sd->format : f);
+        fl_decoder_set_fields(ins[i].dec,
+                              sd ? sd->fields : fl_config_fields(cfg));
         ins[i].fallback_buf = sd && sd->service
                                   ? fl_strndup(sd->service, strlen(sd->service))
                                   : service_from_name(path);
@@ -223,5 +239,51 @@ out:
         free(ins[i].fallback_buf);
     }
     free(ins);
+    return rc;
+}
+
+int fl_read_changes(fl_pipeline *p, const char *path, size_t max_line,
+                    const fl_config *cfg, char *errstr, size_t errlen)
+{
+    fl_source *src = fl_source_open(path, max_line, errstr, errlen);
+    if (!src)
+        return 2;
+    input in = {0};
+    in.src = src;
+    const fl_source_defaults *sd =
+        fl_config_for_file(cfg, strcmp(path, "-") ? path : "-");
+    in.dec = input_decoder(&in, sd && sd->has_format ? sd->format
+                                                     : FL_FORMAT_AUTO);
+    fl_decoder_set_fields(in.dec, sd ? sd->fields : fl_config_fields(cfg));
+    in.fallback_buf = service_from_name(path);
+    in.fallback_service = fl_str_c(in.fallback_buf);
+    /* only change events are kept (and counted as events); the file's
+     * lines and bad lines are not counted (a consumer re-reads it on every
+     * start, and its line counts are about its messages, restored from
+     * checkpoints) */
+    fl_stats saved = *fl_pipeline_stats(p);
+    fl_err e = FL_OK;
+    char why[300];
+    while (pull(p, &in, &e, why, sizeof why))
+        if (in.head.kind == FL_EV_CHANGE)
+            fl_pipeline_add(p, &in.head);
+    fl_stats *st = fl_pipeline_stats_mut(p);
+    st->lines = saved.lines;
+    st->bad_lines = saved.bad_lines;
+    memcpy(st->bad, saved.bad, sizeof st->bad);
+    int rc = 0;
+    if (e != FL_OK) {
+        snprintf(errstr, errlen, "%s", why);
+        rc = fl_source_line_no(src) == 0 &&
+                     (!in.ms || fl_msgpack_stream_objects(in.ms) == 0)
+                 ? 2
+                 : 0;
+        if (rc == 0)
+            fprintf(stderr, "faultline: warning: %s\n", why);
+    }
+    fl_decoder_destroy(in.dec);
+    fl_msgpack_stream_destroy(in.ms);
+    free(in.fallback_buf);
+    fl_source_destroy(src);
     return rc;
 }

@@ -186,6 +186,14 @@ bool fl_decode_line(fl_decoder *dec, fl_str line, fl_str fallback_service,
  * several: an Influx line with several fields). False when none remain. */
 bool fl_decoder_more(fl_decoder *dec, fl_event *ev);
 
+/* Parts of the line last decoded that were rejected on their own while
+ * the rest of it was decoded or rejected as a whole: a bad log record in an
+ * OTLP batch whose other records make events. Each call hands out one such
+ * part's reason; false when none remain. Callers count them as bad lines
+ * (by reason) after each fl_decode_line, whatever it returned, so every
+ * bad record is counted once and none silently dropped. */
+bool fl_decoder_rejected(fl_decoder *dec, fl_bad_reason *why);
+
 /* The JSON decoder on its own, for tests, fuzzing and benchmarks. */
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                     fl_bad_reason *why);
@@ -232,6 +240,34 @@ bool fl_msgpack_stream_sniff(const void *p, size_t n);
  * JSON simple keys. */
 bool fl_logfmt_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                       fl_bad_reason *why);
+
+/* --------------------------------------------------------- field maps */
+
+/* The user's field names (fields.c; the config's `fields` keys): which
+ * dotted key path of a JSON, logfmt or msgpack record carries which event
+ * field. Targets: ts, service, level, status, latency_ms, latency_s,
+ * latency_us, latency_ns (the unit is the target's), msg, upstream,
+ * version, kind, change_id, author. A mapped target's built-in names stop
+ * applying (all four latency targets are one group); other built-in names
+ * still do. Paths match flat and nested keys alike ("app.name" is
+ * {"app.name": ..} and {"app": {"name": ..}}). OTLP records and patterns
+ * name their fields themselves and ignore maps. */
+typedef struct fl_field_map fl_field_map;
+fl_field_map *fl_field_map_new(void);
+void fl_field_map_free(fl_field_map *m);
+/* Maps path to target (replacing an earlier path of the same target).
+ * False with a reason (no file or line) for an unknown target or a path
+ * that is empty, over 128 bytes, not UTF-8 or holds control characters. */
+bool fl_field_map_add(fl_field_map *m, const char *target, const char *path,
+                      char *errstr, size_t errlen);
+/* Adds every mapping of src (NULL: none) to dst. */
+bool fl_field_map_copy(fl_field_map *dst, const fl_field_map *src);
+size_t fl_field_map_size(const fl_field_map *m);
+/* "ts, service, ...": the targets, for messages and docs. */
+const char *fl_field_targets(void);
+/* The map (borrowed: it must outlive the decoder; NULL or empty: the
+ * built-in names only) a decoder reads records with. */
+void fl_decoder_set_fields(fl_decoder *dec, const fl_field_map *m);
 
 /* ------------------------------------------------------------ patterns */
 

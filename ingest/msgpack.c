@@ -601,7 +601,7 @@ static bool walk_map(walker *w, uint64_t pairs, int depth, size_t plen)
                 return wfail(w, FL_BAD_SYNTAX);
             continue;
         }
-        field f = klen != SIZE_MAX ? fl_json_lookup(dec->path, klen) : F_NONE;
+        field f = klen != SIZE_MAX ? fl_field_of(dec, dec->path, klen) : F_NONE;
         if (f != F_NONE && !set_value(w, &dec->v[f], &val, (unsigned)f))
             return false;
     }

@@ -19,7 +19,7 @@
  *              first segment does ("/cart/items?x=1" -> "cart")
  *   method     recognised and ignored, like any other name
  * A capture of exactly "-" is absent (nginx, Apache and RFC 5424 write it
- * for a missing value).
+ * for a missing value); so is an empty one, except for msg.
  *
  * The service: a `service` capture (or the inner message's); else the
  * pattern's fixed service (from the configuration); else the first segment
@@ -635,6 +635,10 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     const pattern *pat = st->pat;
     if (!fl_utf8_valid(line.p, line.n))
         return reject(why, FL_BAD_UTF8);
+    /* a NUL byte is no text any format here writes, and would cut the
+     * event's strings short further on */
+    if (memchr(line.p, '\0', line.n))
+        return reject(why, FL_BAD_SYNTAX);
     int rc = pcre2_match(pat->code, (PCRE2_SPTR)line.p, line.n, 0,
                          PCRE2_NO_UTF_CHECK, st->md, st->mctx);
     if (rc < 0) {
@@ -683,6 +687,11 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
         if (v[f].t != V_NONE || (f == F_MSG && inner) ||
             !role_capture(st, line, f, &s))
             continue;
+        /* an empty capture is no value (an optional `[(?<service>\w*)]`
+         * that captured nothing leaves the service to the fallbacks); an
+         * empty message is still a message */
+        if (s.n == 0 && f != F_MSG)
+            continue;
         v[f].t = V_STR;
         v[f].s = s;
         if (f == F_LEVEL && decimal(s, &v[f].num)) /* bunyan's 50 */
@@ -690,6 +699,7 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     }
     /* latency in seconds */
     if (v[F_LAT_MS].t == V_NONE && v[F_LAT_NS].t == V_NONE &&
+        v[F_LAT_S].t == V_NONE && v[F_LAT_US].t == V_NONE &&
         role_capture(st, line, R_LAT_S, &s)) {
         double secs;
         if (!decimal(s, &secs))

@@ -7,6 +7,8 @@
 #   cli        the command line against CONTRACT.md (tests/cli/run.sh)
 #   templates  `faultline templates` and its grouping accuracy on the
 #              labelled sample (tests/cli/templates.sh)
+#   formats    one scenario encoded in every input format yields the
+#              incidents of its JSON form (tests/formats/equivalence.py)
 #   fuzz       the saved fuzz corpus replayed under ASan+UBSan
 #   kafka      consume against a mock cluster in another process, over
 #              TCP, fed by kcat: equals replay, kill -9 and resume, brokers
@@ -69,6 +71,7 @@ if [ -x tests/cli/run.sh ] || [ -f tests/cli/run.sh ]; then
 fi
 suite templates-release sh tests/cli/templates.sh "$REL"
 suite templates-asan sh tests/cli/templates.sh "$ASAN"
+suite formats python3 tests/formats/equivalence.py --faultline "$REL"
 for f in build/asan/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     t=$(basename "$f")

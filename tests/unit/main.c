@@ -29,6 +29,8 @@ extern const unit_suite unit_suite_influx;  /* test_influx.c */
 extern const unit_suite unit_suite_metric;  /* test_metric.c */
 extern const unit_suite unit_suite_template; /* test_template.c */
 extern const unit_suite unit_suite_metric_props; /* test_metric_props.c */
+extern const unit_suite unit_suite_fields;  /* test_fields.c: field names */
+extern const unit_suite unit_suite_samples; /* test_samples.c */
 
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
@@ -39,6 +41,7 @@ static const unit_suite *const suites[] = {
     &unit_suite_influx, &unit_suite_metric,
     &unit_suite_template,
     &unit_suite_metric_props,
+    &unit_suite_fields, &unit_suite_samples,
 };
 
 static unsigned cur_failures;

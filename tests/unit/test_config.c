@@ -239,7 +239,7 @@ static void unknown_keys_and_sections(void)
                "lookback, join, surge_window, max_causes)");
     EXPECT_ERR("files:\n  - glob: x\n    fromat: raw\n",
                "t.yaml:3: unknown key 'fromat' in a files entry (known: glob, "
-               "format, service)");
+               "format, service, fields)");
     EXPECT_ERR("patterns:\n  - name: p\n    regexp: x\n",
                "t.yaml:3: unknown key 'regexp' in a patterns entry (known: "
                "name, regex, service)");
@@ -361,7 +361,7 @@ static void wrong_types(void)
                "...'), got a mapping");
     EXPECT_ERR("topics:\n  - logs\n",
                "t.yaml:2: each entry of topics must be a mapping (topic, "
-               "format, service), got a single value");
+               "format, service, fields), got a single value");
     EXPECT_ERR("- input\n",
                "t.yaml:1: expected sections (input, detect, rca, files, "
                "topics, patterns) at the top level, got a list");
@@ -410,8 +410,8 @@ static void entries(void)
     EXPECT_ERR("patterns:\n  - name: p\n",
                "t.yaml:2: a patterns entry: missing key 'regex'");
     EXPECT_ERR("files:\n  - glob: '*.log'\n",
-               "t.yaml:2: a files entry sets nothing: give it 'format' and/or "
-               "'service'");
+               "t.yaml:2: a files entry sets nothing: give it 'format', "
+               "'service' and/or 'fields'");
     char want[400];
     snprintf(want, sizeof want,
              "t.yaml:3: files.format: unknown format 'nginxx' (this build "
