@@ -148,6 +148,13 @@ const fl_config_key fl_config_keys[] = {
      "Most services tracked; events of further services are counted as "
      "dropped.",
      0, V(pc.detect.max_services)},
+    {"detect", "max_future", FL_CT_DURATION, "15m", 0, 30 * NS_D,
+     "Future-skew cap: a request or metric more than this far ahead of the "
+     "latest event time seen is refused and counted as `future`, so a "
+     "producer whose clock runs ahead cannot drag the watermark. Time that "
+     "really jumped (every input silent longer than this) is accepted after "
+     "32 consecutive events agree. 0 turns the cap off.",
+     0, V(pc.detect.max_future)},
     /* rca */
     {"rca", "lookback", FL_CT_DURATION, "2h", NS_M, 30 * NS_D,
      "How long before an incident's onset a change is still a candidate "

@@ -209,10 +209,10 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         if (fl_decode_line(dec, (fl_str){c->buf, n}, fl_str_c(pt->service), &ev,
                            &why)) {
             do {
-                if (ev.ts != FL_TIME_NONE &&
+                /* a refused (future) event does not move the partition */
+                if (fl_pipeline_add(c->p, &ev) && ev.ts != FL_TIME_NONE &&
                     (pt->max_ts == FL_TIME_NONE || ev.ts > pt->max_ts))
                     pt->max_ts = ev.ts;
-                fl_pipeline_add(c->p, &ev);
             } while (fl_decoder_more(dec, &ev));
         } else {
             fl_pipeline_bad(c->p, why);

@@ -196,6 +196,8 @@ typedef struct {
     fl_time end_hold;     /* back at baseline this long ends an anomaly */
     fl_time rebaseline;   /* a shift lasting this long becomes the norm */
     fl_time max_gap;      /* a silence longer than this restarts warm-up */
+    fl_time max_future;   /* future-skew cap (default 15 min; 0 = none):
+                           * see fl_detect_admit_time */
     double arl_buckets;   /* target in-control ARL per detector side */
     double min_excess_errors;
     uint32_t max_services;
@@ -215,6 +217,27 @@ void fl_detect_destroy(fl_detect *det);
 /* Most buckets an event may be ahead of the watermark (an input whose
  * clock runs hours ahead must not grow memory without bound). */
 #define FL_DETECT_MAX_AHEAD 4096
+
+/* Future skew. An event more than conf.max_future ahead of the largest
+ * event time admitted so far (over all inputs) is refused with
+ * FL_BAD_FUTURE before it can move event time: a producer whose clock
+ * runs hours ahead (or one garbage timestamp) would otherwise drag the
+ * watermark forward and make every honest event after it late. Time that
+ * really jumped (all inputs silent longer than max_future, then data
+ * again) is told apart by consistency: after FL_DETECT_FUTURE_CONFIRM
+ * consecutive refused events, each within max_future of the first, the
+ * jump is accepted (those before it stay refused and counted). Garbage
+ * timestamps mixed into good traffic never line up that way; a skewed
+ * producer interleaved with honest ones would need that many events in a
+ * row with nothing honest between them. The reference is not in the
+ * checkpoint: after a restore it is rebuilt from the frontier and the
+ * buckets held open (request buckets; a metric-only input that was far
+ * ahead may lose up to FL_DETECT_FUTURE_CONFIRM - 1 samples). The very
+ * first event sets the reference: nothing is known before it.
+ * Call before fl_detect_advance / fl_detect_request / fl_detect_metric
+ * with the event's time. */
+#define FL_DETECT_FUTURE_CONFIRM 32
+bool fl_detect_admit_time(fl_detect *det, fl_time ts, fl_bad_reason *why);
 
 /* Adds one request. `svc` and `upstream` are interned ids (upstream -1 when
  * none). Returns false, with *why = FL_BAD_LATE, when the event's bucket is
