@@ -115,23 +115,18 @@ static int32_t service_in_message(fl_pipeline *p, fl_str msg, int32_t self)
 
 static void add_admitted(fl_pipeline *p, const fl_event *ev);
 
-/* The future-skew cap (fl_detect_admit_time) applies to requests and
- * metrics. Change events are exempt and do not set its reference: a
- * deploys file often starts hours or days before the logs, and a consumer
- * loads it whole before any event. */
-static bool admit_time(fl_pipeline *p, const fl_event *ev, fl_bad_reason *why)
+bool fl_pipeline_gate(fl_pipeline *p, fl_future_gate *g, const fl_event *ev)
 {
-    return ev->kind == FL_EV_CHANGE || fl_detect_admit_time(p->det, ev->ts, why);
+    if (ev->kind == FL_EV_CHANGE ||
+        fl_future_admit(g, p->conf.detect.max_future, ev->ts))
+        return true;
+    p->st.events++;
+    drop(p, FL_BAD_FUTURE);
+    return false;
 }
 
 void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
 {
-    fl_bad_reason why;
-    if (!admit_time(p, ev, &why)) {
-        p->st.events++;
-        drop(p, why);
-        return;
-    }
     if (ev->ts != FL_TIME_NONE)
         advance(p, ev->ts);
     add_admitted(p, ev);
@@ -142,16 +137,9 @@ void fl_pipeline_advance(fl_pipeline *p, fl_time t)
     advance(p, t);
 }
 
-bool fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
+void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
 {
-    fl_bad_reason why;
-    if (!admit_time(p, ev, &why)) {
-        p->st.events++;
-        drop(p, why);
-        return false;
-    }
     add_admitted(p, ev);
-    return true;
 }
 
 static void add_admitted(fl_pipeline *p, const fl_event *ev)

@@ -128,8 +128,6 @@ fl_detect *fl_detect_new(const fl_detect_conf *conf, fl_anomaly_cb cb, void *ud)
     d->frontier = FL_TIME_NONE;
     d->closed_upto = INT64_MIN;
     d->min_bucket = INT64_MAX;
-    d->seen = FL_TIME_NONE;
-    d->future_first = FL_TIME_NONE;
     return d;
 }
 
@@ -745,54 +743,27 @@ static slot *slot_for(fl_detect *d, svc_state *s, int64_t b)
     return &s->ring[(uint64_t)b % s->ring_n];
 }
 
-/* The largest event time admitted so far, rebuilt after a restore from the
- * frontier and the request buckets held open (a consumer holds buckets
- * ahead of the watermark for partitions that run ahead). */
-static fl_time seen_time(fl_detect *d)
-{
-    if (d->seen != FL_TIME_NONE || d->frontier == FL_TIME_NONE)
-        return d->seen;
-    fl_time t = d->frontier;
-    for (uint32_t i = 0; i < d->nsvcs; i++) {
-        const svc_state *s = d->svcs[i];
-        if (!s)
-            continue;
-        for (uint32_t k = 0; k < s->ring_n; k++)
-            if (s->ring[k].idx != INT64_MIN && s->ring[k].idx > d->closed_upto &&
-                s->ring[k].idx < INT64_MAX / d->conf.bucket) {
-                fl_time end = (s->ring[k].idx + 1) * d->conf.bucket - 1;
-                if (end > t)
-                    t = end;
-            }
-    }
-    d->seen = t;
-    return t;
-}
-
-bool fl_detect_admit_time(fl_detect *d, fl_time ts, fl_bad_reason *why)
+bool fl_future_admit(fl_future_gate *g, fl_time cap, fl_time ts)
 {
     if (ts == FL_TIME_NONE)
         return true; /* the caller counts it as missing a timestamp */
-    fl_time ref = seen_time(d);
-    fl_time cap = d->conf.max_future;
-    if (ref == FL_TIME_NONE || cap <= 0 || ts <= ref || ts - ref <= cap) {
-        if (ref == FL_TIME_NONE || ts > ref)
-            d->seen = ts;
-        d->future_run = 0;
+    if (g->seen == FL_TIME_NONE || cap <= 0 || ts <= g->seen ||
+        ts - g->seen <= cap) {
+        if (g->seen == FL_TIME_NONE || ts > g->seen)
+            g->seen = ts;
+        g->run = 0;
         return true;
     }
     /* ahead by more than the cap: part of one consistent jump? */
-    if (d->future_run == 0 || ts < d->future_first - cap ||
-        ts - d->future_first > cap) {
-        d->future_run = 0;
-        d->future_first = ts;
+    if (g->run == 0 || ts < g->first - cap || ts - g->first > cap) {
+        g->run = 0;
+        g->first = ts;
     }
-    if (++d->future_run >= FL_DETECT_FUTURE_CONFIRM) {
-        d->future_run = 0;
-        d->seen = ts;
+    if (++g->run >= FL_DETECT_FUTURE_CONFIRM) {
+        g->run = 0;
+        g->seen = ts;
         return true;
     }
-    *why = FL_BAD_FUTURE;
     return false;
 }
 

@@ -117,12 +117,6 @@ struct fl_detect {
     uint64_t gaps;
     uint32_t nmets;    /* metrics over all services */
     uint32_t npend;    /* samples pending over all metrics */
-    /* future skew (fl_detect_admit_time): largest admitted event time
-     * (FL_TIME_NONE: rebuild from frontier and open buckets), and the
-     * run of consecutive refusals with the first one's time */
-    fl_time seen;
-    uint32_t future_run;
-    fl_time future_first;
 };
 
 /* n empty slots (idx INT64_MIN, empty sketches). */
