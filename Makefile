@@ -84,7 +84,8 @@ $(BUILD)/libfaultline.a: $(LIB_OBJ)
 $(BUILD)/faultline: $(MAIN_OBJ) $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libfaultline.a
+# cli/state.o: the checkpoint container, for tests/unit/test_ckpt_file.c
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/cli/state.o $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 # the mock Kafka cluster as a process, for tests over real TCP
