@@ -13,6 +13,7 @@
 #              no incident in quiet hours (sanitizer build)
 #   scenarios  fresh seeds of the scenario generator (release build):
 #              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour
+#   hardening  the release binary: PIE, full RELRO, canaries, FORTIFY
 #   poison     1% hostile records in a scenario (ASan build): each counted
 #              once by reason, the same incidents as the clean scenario
 #   determinism  the result document is byte-identical across runs
@@ -87,6 +88,8 @@ kafka_suite() {
 suite kafka kafka_suite
 suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
     --fixtures fixtures --min-top1 1.0 --min-top3 1.0 --max-fp-per-hour 0
+# issue 8: the release binary is PIE, full RELRO, stack-protected, fortified
+suite hardening sh tests/harden.sh "$REL"
 # issue 8: ~1% garbage of every hostile kind mixed into a scenario
 # (tests/poison/run.py): counted once by reason, same incidents as clean
 suite poison-asan python3 tests/poison/run.py --faultline "$ASAN" \
