@@ -16,6 +16,8 @@
 #   hardening  the release binary: PIE, full RELRO, canaries, FORTIFY
 #   poison     1% hostile records in a scenario (ASan build): each counted
 #              once by reason, the same incidents as the clean scenario
+#   limits     service cap overflow counted, 1 GiB of zeros in a .zst
+#              refused in bounded memory, catastrophic regex counted
 #   determinism  the result document is byte-identical across runs
 set -u
 cd "$(dirname "$0")/.."
@@ -94,6 +96,9 @@ suite hardening sh tests/harden.sh "$REL"
 # (tests/poison/run.py): counted once by reason, same incidents as clean
 suite poison-asan python3 tests/poison/run.py --faultline "$ASAN" \
     --kind bad_deploy_errors --seed 31
+# issue 8: service cap, 1 GiB of zeros in a .zst, a catastrophic pattern
+suite limits-release sh tests/limits.sh "$REL"
+suite limits-asan sh tests/limits.sh "$ASAN"
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
     --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05
 
