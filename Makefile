@@ -7,6 +7,7 @@
 #   make SANITIZE=1      build with ASan + UBSan (objects in build/asan)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS
+#   make valgrind        valgrind memcheck over the end-to-end runs
 #   make clean
 #
 # Missing Debian packages are installed by scripts/deps.sh the first time
@@ -105,7 +106,7 @@ build/libfuzzer/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
 	    -o $@ $^ $(LIBS_ALL)
 
 .PHONY: all test test-unit test-e2e test-cli test-fuzz demo install clean fuzz \
-        bench bench-nab eval check-format docs
+        bench bench-nab eval check-format docs valgrind
 
 unit: $(BUILD)/unit_tests
 
@@ -118,6 +119,10 @@ test: | $(DEPS_STAMP)
 
 demo: faultline
 	./faultline demo
+
+# valgrind memcheck over the end-to-end runs (slow; not part of make test)
+valgrind: build/rel/faultline
+	sh tests/valgrind.sh build/rel/faultline
 
 eval: faultline
 	python3 tests/eval.py --faultline ./faultline --seeds 11,12,13,14,15
