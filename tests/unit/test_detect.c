@@ -3,6 +3,7 @@
  * the callback. */
 #define _POSIX_C_SOURCE 200809L
 #include "../../detect/fl_detect.h"
+#include "../../detect/detect_int.h" /* bucket counts, for the lateness test */
 #include "unit.h"
 
 #include <stdio.h>
@@ -280,6 +281,46 @@ static void late_event_refused(void)
     free(c);
 }
 
+/* Lateness, observed in the buckets themselves: an event older than the
+ * newest but within the lateness lands in its own (still open) bucket,
+ * not the current one; once that bucket closed, a later arrival for it is
+ * refused as late and the closed count does not change. */
+static void lateness_lands_in_its_bucket(void)
+{
+    capture *c = malloc(sizeof *c);
+    fl_detect *det = new_detector(c);
+    fl_bad_reason why = FL_BAD__COUNT;
+    fl_time t0 = T_BASE + 1000 * SEC; /* a bucket start */
+    int64_t b0 = t0 / (10 * SEC);
+    for (int i = 0; i < 5; i++) {
+        fl_event ev = request_event(t0 + SEC + i, "api", false, 10);
+        fl_detect_advance(det, ev.ts);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_event ev = request_event(t0 + 15 * SEC, "api", false, 10);
+    fl_detect_advance(det, ev.ts);
+    CHECK(fl_detect_request(det, 0, &ev, -1, &why)); /* bucket b0 + 1 */
+    /* 13 s behind the newest event, inside the 30 s lateness: bucket b0 */
+    for (int i = 0; i < 3; i++) {
+        ev = request_event(t0 + 2 * SEC, "api", false, 10);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_detect_advance(det, t0 + 50 * SEC); /* closes b0 and b0 + 1 */
+    const svc_state *s = det->svcs[0];
+    REQUIRE(s != NULL);
+    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
+    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    /* now too late for b0: refused, counted by the caller, not merged */
+    ev = request_event(t0 + 5 * SEC, "api", false, 10);
+    why = FL_BAD__COUNT;
+    CHECK(!fl_detect_request(det, 0, &ev, -1, &why));
+    CHECK_EQ(why, FL_BAD_LATE);
+    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
+    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    fl_detect_destroy(det);
+    free(c);
+}
+
 /* Future skew: an event more than max_future (15 min) ahead of the
  * largest time its input's gate let through is refused as "future" and
  * does not move time; honest events interleaved with a producer 2 h ahead
@@ -498,6 +539,7 @@ static void signal_names(void)
 static const unit_test tests[] = {
     UNIT_TEST(signal_names),         UNIT_TEST(late_event_refused),
     UNIT_TEST(future_skew_capped),
+    UNIT_TEST(lateness_lands_in_its_bucket),
     UNIT_TEST(error_rate_incident),  UNIT_TEST(quiet_two_hours),
     UNIT_TEST(request_rate_drop),    UNIT_TEST(latency_p95_rise),
     UNIT_TEST(long_gap_is_not_a_drop),
