@@ -635,6 +635,10 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     const pattern *pat = st->pat;
     if (!fl_utf8_valid(line.p, line.n))
         return reject(why, FL_BAD_UTF8);
+    /* a NUL inside a line would end up inside a captured field (event
+     * strings never hold one: JSON refuses raw NULs the same way) */
+    if (memchr(line.p, '\0', line.n))
+        return reject(why, FL_BAD_SYNTAX);
     int rc = pcre2_match(pat->code, (PCRE2_SPTR)line.p, line.n, 0,
                          PCRE2_NO_UTF_CHECK, st->md, st->mctx);
     if (rc < 0) {
