@@ -113,8 +113,6 @@ static int32_t service_in_message(fl_pipeline *p, fl_str msg, int32_t self)
     return -1;
 }
 
-static void add_admitted(fl_pipeline *p, const fl_event *ev);
-
 bool fl_pipeline_gate(fl_pipeline *p, fl_future_gate *g, const fl_event *ev)
 {
     if (ev->kind == FL_EV_CHANGE ||
@@ -129,7 +127,7 @@ void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
 {
     if (ev->ts != FL_TIME_NONE)
         advance(p, ev->ts);
-    add_admitted(p, ev);
+    fl_pipeline_add(p, ev);
 }
 
 void fl_pipeline_advance(fl_pipeline *p, fl_time t)
@@ -138,11 +136,6 @@ void fl_pipeline_advance(fl_pipeline *p, fl_time t)
 }
 
 void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
-{
-    add_admitted(p, ev);
-}
-
-static void add_admitted(fl_pipeline *p, const fl_event *ev)
 {
     p->st.events++;
     if (ev->ts == FL_TIME_NONE) {
