@@ -109,7 +109,16 @@ static void reason_of(const char *err, char *out, size_t n)
     out[k] = '\0';
 }
 
-enum { KINDS = 4, PER_KIND = 250, MAX_TALLY = 32 };
+enum { KINDS = 4, MAX_TALLY = 32 };
+
+/* 250 of each kind; FL_CKPT_CORRUPTIONS=N runs N in all (a longer run by
+ * hand: FL_CKPT_CORRUPTIONS=100000 ./build/rel/unit_tests ckpt_file) */
+static int per_kind(void)
+{
+    const char *e = getenv("FL_CKPT_CORRUPTIONS");
+    long v = e ? strtol(e, NULL, 10) : 0;
+    return v >= KINDS && v <= 100000000 ? (int)(v / KINDS) : 250;
+}
 
 static void disk_corruptions_all_refused(void)
 {
@@ -137,6 +146,7 @@ static void disk_corruptions_all_refused(void)
     fl_state_offsets_free(&got);
     fl_pipeline_destroy(q);
 
+    const int nper = per_kind();
     unit_rng rng;
     unit_rng_seed(&rng, 20261122);
     size_t cap = n + 8192;
@@ -144,7 +154,7 @@ static void disk_corruptions_all_refused(void)
     unsigned refused[KINDS] = {0}, loaded = 0, named = 0;
     char tally_name[MAX_TALLY][64];
     unsigned tally_n[MAX_TALLY] = {0}, ntally = 0;
-    for (int i = 0; i < KINDS * PER_KIND; i++) {
+    for (int i = 0; i < KINDS * nper; i++) {
         int kind = i % KINDS;
         size_t len = n;
         memcpy(buf, orig, n);
@@ -217,12 +227,12 @@ static void disk_corruptions_all_refused(void)
         fl_pipeline_destroy(q);
     }
     unsigned total = refused[0] + refused[1] + refused[2] + refused[3];
-    CHECK_EQ(total, KINDS * PER_KIND);
+    CHECK_EQ(total, KINDS * nper);
     CHECK_EQ(loaded, 0);
-    CHECK_EQ(named, KINDS * PER_KIND);
+    CHECK_EQ(named, KINDS * nper);
     printf("    %zu-byte checkpoint file, %d corruptions: %u refused (one byte "
            "%u, several bytes %u, truncated %u, extended %u), %u loaded\n",
-           n, KINDS * PER_KIND, total, refused[0], refused[1], refused[2],
+           n, KINDS * nper, total, refused[0], refused[1], refused[2],
            refused[3], loaded);
     for (unsigned t = 0; t < ntally; t++)
         printf("      %4u  %s\n", tally_n[t], tally_name[t]);
