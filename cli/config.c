@@ -157,10 +157,19 @@ const fl_config_key fl_config_keys[] = {
      "Errors above the baseline's expectation needed before an error-rate "
      "alarm may fire, however unlikely the rise.",
      0, V(pc.detect.min_excess_errors)},
-    {"detect", "max_services", FL_CT_COUNT, "100000", 1, 10000000,
+    {"detect", "max_services", FL_CT_COUNT, "50000", 1, 10000000,
      "Most services tracked; events of further services are counted as "
-     "dropped.",
+     "dropped (`service_limit`). Each tracked service holds about 12 KB of "
+     "detector state: the default keeps a flood of distinct names (1M) "
+     "under 1 GiB of memory (bench/limits.sh).",
      0, V(pc.detect.max_services)},
+    {"detect", "max_future", FL_CT_DURATION, "15m", 0, 30 * NS_D,
+     "Future-skew cap: a request or metric more than this far ahead of the "
+     "latest event time seen is refused and counted as `future`, so a "
+     "producer whose clock runs ahead cannot drag the watermark. Time that "
+     "really jumped (every input silent longer than this) is accepted after "
+     "32 consecutive events agree. 0 turns the cap off.",
+     0, V(pc.detect.max_future)},
     /* rca */
     {"rca", "lookback", FL_CT_DURATION, "2h", NS_M, 30 * NS_D,
      "How long before an incident's onset a change is still a candidate "

@@ -35,6 +35,7 @@ typedef struct {
     int64_t next_offset;
     bool assigned;
     bool paused;       /* too far ahead of the slowest partition */
+    fl_future_gate gate; /* future-skew cap of this partition */
     uint64_t messages;
     fl_decoder *dec;     /* the topic's format from the config, else NULL */
     const char *service; /* for lines naming none: the config's, or the topic */
@@ -89,6 +90,7 @@ static part *part_get(fl_consumer *c, const char *topic, int32_t partition)
     pt->service = sd && sd->service ? sd->service : pt->topic;
     pt->partition = partition;
     pt->max_ts = FL_TIME_NONE;
+    pt->gate = (fl_future_gate)FL_FUTURE_GATE_INIT;
     pt->last_wall = fl_wall_now();
     pt->next_offset = -1;
     return pt;
@@ -211,6 +213,10 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         if (fl_decode_line(dec, (fl_str){c->buf, n}, fl_str_c(pt->service), &ev,
                            &why)) {
             do {
+                /* too far ahead of this partition's time: counted, and
+                 * it does not move the partition (detect.max_future) */
+                if (!fl_pipeline_gate(c->p, &pt->gate, &ev))
+                    continue;
                 if (ev.ts != FL_TIME_NONE &&
                     (pt->max_ts == FL_TIME_NONE || ev.ts > pt->max_ts))
                     pt->max_ts = ev.ts;

@@ -118,6 +118,16 @@ static int32_t service_in_message(fl_pipeline *p, fl_str msg, int32_t self)
     return -1;
 }
 
+bool fl_pipeline_gate(fl_pipeline *p, fl_future_gate *g, const fl_event *ev)
+{
+    if (ev->kind == FL_EV_CHANGE ||
+        fl_future_admit(g, p->conf.detect.max_future, ev->ts))
+        return true;
+    p->st.events++;
+    drop(p, FL_BAD_FUTURE);
+    return false;
+}
+
 void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
 {
     if (ev->ts != FL_TIME_NONE)

@@ -22,6 +22,7 @@ typedef struct {
     bool has_head, done;
     fl_str fallback_service;
     char *fallback_buf;
+    fl_future_gate gate; /* future-skew cap of this input */
 } input;
 
 /* Reads lines until one decodes (counting the rest) or the input ends. */
@@ -29,7 +30,12 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
                  size_t errlen)
 {
     fl_stats *st = fl_pipeline_stats_mut(p);
-    if (fl_decoder_more(in->dec, &in->head)) { /* more of the same line */
+    /* an event too far ahead of this input's time is counted here, before
+     * it becomes the input's head: as a head it would hold the whole input
+     * back in the merge until the other inputs caught up with it */
+    while (fl_decoder_more(in->dec, &in->head)) { /* more of the same line */
+        if (!fl_pipeline_gate(p, &in->gate, &in->head))
+            continue;
         in->has_head = true;
         return true;
     }
@@ -78,8 +84,16 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
         while (fl_decoder_rejected(in->dec, &part)) /* bad parts of a batch */
             fl_pipeline_bad(p, part);
         if (ok) {
-            in->has_head = true;
-            return true;
+            if (fl_pipeline_gate(p, &in->gate, &in->head)) {
+                in->has_head = true;
+                return true;
+            }
+            while (fl_decoder_more(in->dec, &in->head))
+                if (fl_pipeline_gate(p, &in->gate, &in->head)) {
+                    in->has_head = true;
+                    return true;
+                }
+            continue;
         }
         fl_pipeline_bad(p, why);
     }
@@ -186,6 +200,7 @@ int fl_replay_inputs(fl_pipeline *p, fl_source **srcs, size_t n,
     progress pg = {show_progress, fl_wall_now(), 0, 0};
     for (size_t i = 0; i < n; i++) {
         ins[i].src = srcs[i];
+        ins[i].gate = (fl_future_gate)FL_FUTURE_GATE_INIT;
         /* the config's files entry for this path: format and service */
         const char *path = fl_source_name(srcs[i]);
         const fl_source_defaults *sd =

@@ -27,6 +27,7 @@ static const char *const bad_names[FL_BAD__COUNT] = {
     [FL_BAD_METRIC_LIMIT] = "metric_limit",
     [FL_BAD_PATTERN_LIMIT] = "pattern_limit",
     [FL_BAD_TRUNCATED] = "truncated",
+    [FL_BAD_FUTURE] = "future",
 };
 
 const char *fl_bad_reason_name(fl_bad_reason r)

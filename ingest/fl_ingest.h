@@ -96,6 +96,7 @@ typedef enum {
     FL_BAD_METRIC_LIMIT,    /* a new metric past the tracked-metrics caps */
     FL_BAD_PATTERN_LIMIT,   /* a regex pattern hit its match/depth/stack cap */
     FL_BAD_TRUNCATED,       /* input ends inside a msgpack object */
+    FL_BAD_FUTURE,          /* more than detect.max_future ahead of event time */
     FL_BAD__COUNT
 } fl_bad_reason;
 

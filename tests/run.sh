@@ -17,6 +17,11 @@
 #              no incident in quiet hours (sanitizer build)
 #   scenarios  fresh seeds of the scenario generator (release build):
 #              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour
+#   hardening  the release binary: PIE, full RELRO, canaries, FORTIFY
+#   poison     1% hostile records in a scenario (ASan build): each counted
+#              once by reason, the same incidents as the clean scenario
+#   limits     service cap overflow counted, 1 GiB of zeros in a .zst
+#              refused in bounded memory, catastrophic regex counted
 #   determinism  the result document is byte-identical across runs
 set -u
 cd "$(dirname "$0")/.."
@@ -92,6 +97,15 @@ kafka_suite() {
 suite kafka kafka_suite
 suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
     --fixtures fixtures --min-top1 1.0 --min-top3 1.0 --max-fp-per-hour 0
+# issue 8: the release binary is PIE, full RELRO, stack-protected, fortified
+suite hardening sh tests/harden.sh "$REL"
+# issue 8: ~1% garbage of every hostile kind mixed into a scenario
+# (tests/poison/run.py): counted once by reason, same incidents as clean
+suite poison-asan python3 tests/poison/run.py --faultline "$ASAN" \
+    --kind bad_deploy_errors --seed 31
+# issue 8: service cap, 1 GiB of zeros in a .zst, a catastrophic pattern
+suite limits-release sh tests/limits.sh "$REL"
+suite limits-asan sh tests/limits.sh "$ASAN"
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
     --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05
 

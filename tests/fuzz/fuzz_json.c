@@ -134,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* auto decodes a '{' line as JSON unless it is an OTLP batch (its
      * sniffer comes first); other lines may be any other format now, so
      * only the reason's range is checked for them */
-    if (i < size && buf[i] == '{' && !memmem(buf, size, "resourceLogs", 12)) {
+    if (i < size && buf[i] == '{' && !memmem(buf, size, "resourceLogs", 12) &&
+        !memmem(buf, size, "resource_logs", 13)) { /* OTLP's two spellings */
         CHECK(ok_auto == ok_json);
         if (ok_json)
             CHECK(fuzz_same_event(&ev_json, &ev_auto));

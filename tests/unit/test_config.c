@@ -230,7 +230,7 @@ static void unknown_keys_and_sections(void)
     EXPECT_ERR("detect:\n  bucket: 10s\n  latnecy: 5s\n",
                "t.yaml:3: unknown key 'latnecy' in section detect (known: "
                "bucket, lateness, warmup, end_hold, rebaseline, max_gap, "
-               "false_alarm_every, min_excess_errors, max_services)");
+               "false_alarm_every, min_excess_errors, max_services, max_future)");
     EXPECT_ERR("# comment\ndetec:\n  bucket: 10s\n",
                "t.yaml:2: unknown section 'detec' (known: input, detect, rca, "
                "files, topics, patterns)");
@@ -354,7 +354,7 @@ static void wrong_types(void)
     EXPECT_ERR("detect: 10s\n",
                "t.yaml:1: section detect must be a mapping of keys (bucket, "
                "lateness, warmup, end_hold, rebaseline, max_gap, "
-               "false_alarm_every, min_excess_errors, max_services), got a "
+               "false_alarm_every, min_excess_errors, max_services, max_future), got a "
                "single value");
     EXPECT_ERR("files:\n  glob: x\n",
                "t.yaml:2: section files must be a list of entries ('- glob: "
