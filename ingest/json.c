@@ -280,7 +280,8 @@ static bool parse_number(parser *ps, value *v)
         v->s.n = (size_t)(ps->p - s);
         /* the line is NUL-terminated and the number's text is a valid JSON
          * number, so strtod stops exactly at its end */
-        v->num = strtod(s, NULL);
+        if (!fl_decimal_fast(s, v->s.n, &v->num))
+            v->num = strtod(s, NULL);
     }
     return true;
 }
@@ -496,6 +497,8 @@ bool fl_json_value_num(const value *v, double *out)
     for (size_t i = 0; i < v->s.n; i++)
         if (!strchr("0123456789+-.eE", v->s.p[i]))
             return false;
+    if (fl_decimal_fast(v->s.p, v->s.n, out))
+        return true;
     char tmp[48];
     memcpy(tmp, v->s.p, v->s.n);
     tmp[v->s.n] = '\0';

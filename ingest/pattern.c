@@ -93,6 +93,11 @@ typedef struct {
     pcre2_jit_stack *js;
     fl_time prev_ts; /* the last event's time, for years (RFC 3164) */
     char tsbuf[24];  /* a converted time as decimal nanoseconds */
+    /* the last CLF time converted ("22/Nov/2026:10:00:00 +0000"), and its
+     * conversion: busy access logs repeat the same second many times */
+    char clf_key[40], clf_buf[24];
+    size_t clf_key_n;
+    fl_str clf_val;
 } pstate;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -589,6 +594,8 @@ static bool decimal(fl_str s, double *out)
             return false;
         tmp[i] = c;
     }
+    if (digit && fl_decimal_fast(s.p, s.n, out))
+        return true;
     tmp[s.n] = '\0';
     char *e;
     *out = strtod(tmp, &e);
@@ -706,21 +713,33 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     /* times fl_time_parse does not read: as decimal nanoseconds */
     if (v[F_TS].t == V_STR && v[F_TS].s.n >= 15) {
         fl_str t = v[F_TS].s;
-        fl_time ts;
-        bool conv = false;
-        if (t.p[0] >= '0' && t.p[0] <= '9' && t.p[2] == '/')
+        fl_time ts = 0;
+        bool conv = false, clf = false;
+        if (t.p[0] >= '0' && t.p[0] <= '9' && t.p[2] == '/') {
+            clf = true;
+            if (st->clf_key_n == t.n && memcmp(st->clf_key, t.p, t.n) == 0) {
+                v[F_TS].s = st->clf_val; /* the same second as before */
+                goto ts_done;
+            }
             conv = parse_clf(t, &ts);
-        else if (t.p[0] >= 'A' && t.p[0] <= 'z')
+        } else if (t.p[0] >= 'A' && t.p[0] <= 'z') {
             conv = parse_bsd(st, t, &ts);
+        }
         if (conv && ts >= 0) {
-            int k = snprintf(st->tsbuf, sizeof st->tsbuf, "%lld",
-                             (long long)ts);
-            v[F_TS].s = (fl_str){st->tsbuf, (size_t)k};
+            char *buf = clf ? st->clf_buf : st->tsbuf;
+            int k = snprintf(buf, sizeof st->tsbuf, "%lld", (long long)ts);
+            v[F_TS].s = (fl_str){buf, (size_t)k};
             /* fewer than 18 digits would read as seconds or ms: such a
              * time is outside 2000..2099 anyway; make it fail there */
             if (k < 18)
                 v[F_TS].s = fl_str_c("0");
+            if (clf && t.n <= sizeof st->clf_key) {
+                memcpy(st->clf_key, t.p, t.n);
+                st->clf_key_n = t.n;
+                st->clf_val = v[F_TS].s;
+            }
         }
+    ts_done:;
     }
     /* the service, when the message did not name one */
     if (v[F_SERVICE].t == V_NONE) {

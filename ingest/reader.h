@@ -1,0 +1,42 @@
+/*
+ * reader.h - a reader thread in front of one fl_source: it reads and
+ * decompresses on its own thread (the second core) and hands the lines to
+ * the pipeline thread in batches, so read(2), zstd and the newline scan
+ * overlap with decoding and detection.
+ *
+ * fl_reader_next gives exactly what fl_source_next would give on the same
+ * source, in the same order (FL_LINE_OK / TOO_LONG lines, then EOF or
+ * ERROR). Memory is fixed: `nbatch` buffers of `batch_bytes` each (at
+ * least max_line + 64, so any line fits one batch), whatever the file size.
+ *
+ * Threads: after fl_reader_start the source belongs to the reader thread
+ * until fl_reader_destroy; the caller may still call the source's
+ * immutable getters (fl_source_name, fl_source_size, fl_source_max_line)
+ * and, once fl_reader_next returned FL_LINE_ERROR, fl_source_error. The
+ * reader itself is used by one thread.
+ */
+#ifndef FL_READER_H
+#define FL_READER_H
+
+#include "fl_ingest.h"
+
+typedef struct fl_reader fl_reader;
+
+/* Default batch size and count (replay): 4 x 1 MiB per input. */
+#define FL_READER_BATCH_BYTES (1u << 20)
+#define FL_READER_NBATCH 4
+
+/* Starts the thread. batch_bytes 0 and nbatch 0 take the defaults. NULL
+ * when no thread could be started (the caller reads the source itself). */
+fl_reader *fl_reader_start(fl_source *src, size_t batch_bytes, unsigned nbatch);
+/* The next line, as fl_source_next; the line stays valid (NUL-terminated
+ * at line->p[line->n]) until the next call. */
+fl_line_status fl_reader_next(fl_reader *r, fl_str *line);
+/* Lines handed out so far (as fl_source_line_no counts them). */
+uint64_t fl_reader_line_no(const fl_reader *r);
+/* Source bytes read as of the newest batch handed out (for progress). */
+uint64_t fl_reader_bytes_read(const fl_reader *r);
+/* Stops and joins the thread (early too); does not destroy the source. */
+void fl_reader_destroy(fl_reader *r);
+
+#endif
