@@ -1,0 +1,170 @@
+/* test_reader.c - ingest/reader.c: the reader thread hands out exactly the
+ * lines, statuses and end that fl_source_next gives on the same input
+ * (batches of any size, over-long lines, CRLF, truncated .zst), stops early
+ * without hanging; and common/util.c's fl_decimal_fast is bit-exact with
+ * strtod. */
+#define _POSIX_C_SOURCE 200809L
+#include "../../ingest/reader.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+static unit_rng rng = {12345, false, 0};
+static uint64_t rnd(void) { return unit_rng_u64(&rng); }
+
+/* random lines: empty, short, CRLF, over the cap, blank; maybe no final
+ * newline */
+static char *make_input(size_t nlines, size_t max_line, bool final_nl,
+                        size_t *out_n)
+{
+    size_t cap = nlines * (max_line * 2 + 4) + 16, n = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; i < nlines; i++) {
+        uint64_t r = rnd();
+        size_t len = (r & 7) == 0 ? max_line + 1 + (r >> 8) % max_line
+                                  : (r >> 8) % (max_line + 1);
+        for (size_t k = 0; k < len; k++)
+            s[n++] = (char)('a' + (rnd() % 26));
+        if ((r >> 4 & 3) == 0)
+            s[n++] = '\r';
+        if (i + 1 < nlines || final_nl)
+            s[n++] = '\n';
+    }
+    *out_n = n;
+    return s;
+}
+
+/* reads `data` through a plain source and through a reader over another
+ * source on the same bytes, and compares every step */
+static void compare(const void *data, size_t n, size_t max_line,
+                    size_t batch, unsigned nbatch)
+{
+    fl_source *a = fl_source_open_mem("a", data, n, max_line);
+    fl_source *b = fl_source_open_mem("b", data, n, max_line);
+    REQUIRE(a && b);
+    fl_reader *r = fl_reader_start(b, batch, nbatch);
+    REQUIRE(r != NULL);
+    for (size_t step = 0;; step++) {
+        fl_str la = {NULL, 0}, lb = {NULL, 0};
+        fl_line_status sa = fl_source_next(a, &la);
+        fl_line_status sb = fl_reader_next(r, &lb);
+        CHECK_MSG(sa == sb, "step %zu: status %d vs %d", step, sa, sb);
+        if (sa != sb)
+            break;
+        if (sa == FL_LINE_OK) {
+            CHECK_EQ(la.n, lb.n);
+            CHECK(la.n == lb.n && memcmp(la.p, lb.p, la.n) == 0);
+            CHECK_EQ(lb.p[lb.n], '\0');
+        }
+        if (sa == FL_LINE_EOF || sa == FL_LINE_ERROR) {
+            if (sa == FL_LINE_ERROR)
+                CHECK_MSG(strstr(fl_source_error(b), "truncated") != NULL,
+                          "error: %s", fl_source_error(b));
+            /* the end repeats */
+            CHECK_EQ(fl_reader_next(r, &lb), sa);
+            break;
+        }
+        CHECK_EQ_U64(fl_reader_line_no(r), fl_source_line_no(a));
+    }
+    CHECK_EQ_U64(fl_reader_line_no(r), fl_source_line_no(a));
+    fl_reader_destroy(r);
+    CHECK_EQ_U64(fl_source_line_no(b), fl_source_line_no(a));
+    fl_source_destroy(a);
+    fl_source_destroy(b);
+}
+
+static void same_lines_small_batches(void)
+{
+    size_t n;
+    char *in = make_input(5000, 200, true, &n);
+    compare(in, n, 200, 1, 2); /* batch forced up to max_line + header */
+    compare(in, n, 200, 4096, 3);
+    free(in);
+    in = make_input(3000, 100, false, &n); /* last line without newline */
+    compare(in, n, 100, 0, 0);
+    free(in);
+}
+
+static void empty_and_blank(void)
+{
+    compare("", 0, 64, 0, 0);
+    compare("\n\n\r\n", 4, 64, 0, 0);
+    compare("x", 1, 64, 0, 0);
+}
+
+static void zstd_whole_and_truncated(void)
+{
+    size_t n;
+    char *in = make_input(20000, 300, true, &n);
+    size_t cap = ZSTD_compressBound(n);
+    char *z = malloc(cap);
+    size_t zn = ZSTD_compress(z, cap, in, n, 3);
+    REQUIRE(!ZSTD_isError(zn));
+    compare(z, zn, 300, 8192, 2);
+    compare(z, zn * 2 / 3, 300, 8192, 2); /* ends inside the frame */
+    free(z);
+    free(in);
+}
+
+/* destroying a reader whose thread waits on a full ring returns */
+static void early_stop(void)
+{
+    size_t n;
+    char *in = make_input(20000, 100, true, &n);
+    fl_source *s = fl_source_open_mem("s", in, n, 100);
+    fl_reader *r = fl_reader_start(s, 1, 2);
+    REQUIRE(r != NULL);
+    fl_str l;
+    for (int i = 0; i < 10; i++)
+        CHECK(fl_reader_next(r, &l) != FL_LINE_EOF);
+    fl_reader_destroy(r);
+    fl_source_destroy(s);
+    free(in);
+}
+
+static void decimal_fast_exact(void)
+{
+    char buf[64];
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = rnd();
+        int digits = 1 + (int)(r % 15), dot = (int)((r >> 8) % (digits + 2));
+        size_t k = 0;
+        if ((r >> 20) & 1)
+            buf[k++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == dot)
+                buf[k++] = '.';
+            buf[k++] = (char)('0' + rnd() % 10);
+        }
+        buf[k] = '\0';
+        double want = strtod(buf, NULL), got = 0;
+        REQUIRE(fl_decimal_fast(buf, k, &got));
+        CHECK_MSG(memcmp(&want, &got, sizeof got) == 0, "%s: %.17g vs %.17g",
+                  buf, got, want);
+        if (memcmp(&want, &got, sizeof got) != 0)
+            return;
+    }
+    double x = 1;
+    CHECK(fl_decimal_fast("0.1", 3, &x) && x == 0.1);
+    CHECK(fl_decimal_fast("-0", 2, &x) && x == 0 && signbit(x));
+    CHECK(fl_decimal_fast("5.", 2, &x) && x == 5);
+    CHECK(fl_decimal_fast(".5", 2, &x) && x == 0.5);
+    /* not its form: the caller falls back to strtod */
+    const char *no[] = {"", "-", ".", "1e5", "1.2.3", "+1", " 1", "1 ",
+                        "0x10", "nan", "1234567890123456", "--1"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        CHECK_MSG(!fl_decimal_fast(no[i], strlen(no[i]), &x), "took \"%s\"",
+                  no[i]);
+}
+
+static const unit_test tests[] = {
+    UNIT_TEST(same_lines_small_batches),
+    UNIT_TEST(empty_and_blank),
+    UNIT_TEST(zstd_whole_and_truncated),
+    UNIT_TEST(early_stop),
+    UNIT_TEST(decimal_fast_exact),
+};
+UNIT_SUITE(unit_suite_reader, "reader", tests);
