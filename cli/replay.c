@@ -5,10 +5,12 @@
  * next, so files that overlap in time interleave correctly while memory
  * stays at one line buffer per input.
  *
- * Each regular file (plain or .zst) is read by its own reader thread
- * (ingest/reader.c): read(2), zstd and the newline scan run on the second
- * core and hand lines over in ~1 MiB batches, so decompression costs the
- * pipeline thread nothing. Stdin and pipes are read in place (a thread
+ * Each regular file (plain or .zst) is read and decoded by its own reader
+ * thread (ingest/reader.c, events mode): read(2), zstd, the newline scan
+ * and decoding run on the second core and hand decoded events over in
+ * ~1 MiB batches; this thread merges, detects and ranks. Lines are counted
+ * and bad lines reported here as each item is taken, in the same order as
+ * reading in place, so the result document is the same byte for byte. Stdin and pipes are read in place (a thread
  * blocked in read(2) on a pipe could not be stopped cleanly), and so are
  * msgpack streams (objects, not lines). Up to MAX_READERS inputs get a
  * thread; the rest are read in place, so memory stays bounded
@@ -42,6 +44,30 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
                  size_t errlen)
 {
     fl_stats *st = fl_pipeline_stats_mut(p);
+    if (in->rd) { /* decoded by the reader thread */
+        for (;;) {
+            const fl_reader_item *it;
+            fl_line_status ls = fl_reader_next_item(in->rd, &it);
+            if (ls == FL_LINE_EOF || ls == FL_LINE_ERROR) {
+                if (ls == FL_LINE_ERROR) {
+                    snprintf(errstr, errlen, "%s", fl_source_error(in->src));
+                    *io_err = FL_ERR_IO;
+                }
+                in->done = true;
+                in->has_head = false;
+                return false;
+            }
+            if (it->counts_line)
+                st->lines++;
+            if (it->bad) {
+                fl_pipeline_bad(p, it->why);
+                continue;
+            }
+            in->head = it->ev;
+            in->has_head = true;
+            return true;
+        }
+    }
     if (fl_decoder_more(in->dec, &in->head)) { /* more of the same line */
         in->has_head = true;
         return true;
@@ -58,8 +84,7 @@ static bool pull(fl_pipeline *p, input *in, fl_err *io_err, char *errstr,
                 continue;
             }
         } else {
-            ls = in->rd ? fl_reader_next(in->rd, &line)
-                        : fl_source_next(in->src, &line);
+            ls = fl_source_next(in->src, &line);
         }
         if (ls == FL_LINE_EOF) {
             in->done = true;
@@ -205,7 +230,8 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
         pg.total_size += fl_source_size(srcs[i]);
         /* a regular file (it has a size) read as lines: its own thread */
         if (!ins[i].ms && fl_source_size(srcs[i]) > 0 && i < MAX_READERS)
-            ins[i].rd = fl_reader_start(srcs[i], 0, 0);
+            ins[i].rd = fl_reader_start_events(srcs[i], ins[i].dec,
+                                               ins[i].fallback_service, 0, 0);
     }
     fl_stats *st = fl_pipeline_stats_mut(p);
     char errstr[300];

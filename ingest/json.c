@@ -494,11 +494,12 @@ bool fl_json_value_num(const value *v, double *out)
     char c0 = v->s.p[0];
     if (!(c0 == '-' || (c0 >= '0' && c0 <= '9')))
         return false;
+    /* the common short plain decimal, exactly as strtod reads it */
+    if (fl_decimal_fast(v->s.p, v->s.n, out))
+        return true;
     for (size_t i = 0; i < v->s.n; i++)
         if (!strchr("0123456789+-.eE", v->s.p[i]))
             return false;
-    if (fl_decimal_fast(v->s.p, v->s.n, out))
-        return true;
     char tmp[48];
     memcpy(tmp, v->s.p, v->s.n);
     tmp[v->s.n] = '\0';

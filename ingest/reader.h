@@ -22,6 +22,13 @@
 
 typedef struct fl_reader fl_reader;
 
+typedef struct {
+    fl_event ev;       /* when !bad; its strings live in the reader's batch */
+    bool counts_line;  /* the first item of an input line */
+    bool bad;          /* the line was rejected, for `why` */
+    fl_bad_reason why;
+} fl_reader_item;
+
 /* Default batch size and count (replay): 4 x 1 MiB per input. */
 #define FL_READER_BATCH_BYTES (1u << 20)
 #define FL_READER_NBATCH 4
@@ -29,10 +36,21 @@ typedef struct fl_reader fl_reader;
 /* Starts the thread. batch_bytes 0 and nbatch 0 take the defaults. NULL
  * when no thread could be started (the caller reads the source itself). */
 fl_reader *fl_reader_start(fl_source *src, size_t batch_bytes, unsigned nbatch);
-/* The next line, as fl_source_next; the line stays valid (NUL-terminated
+/* Events mode: the thread decodes with `dec` (which then belongs to it
+ * until fl_reader_destroy) and `fallback` as fl_decode_line's fallback
+ * service (it must outlive the reader). */
+fl_reader *fl_reader_start_events(fl_source *src, fl_decoder *dec,
+                                  fl_str fallback, size_t batch_bytes,
+                                  unsigned nbatch);
+/* Events mode: FL_LINE_OK and *item (valid until the next call), or
+ * FL_LINE_EOF / FL_LINE_ERROR at the end (repeated if called again). */
+fl_line_status fl_reader_next_item(fl_reader *r, const fl_reader_item **item);
+/* Lines mode: the next line, as fl_source_next; the line stays valid (NUL-terminated
  * at line->p[line->n]) until the next call. */
 fl_line_status fl_reader_next(fl_reader *r, fl_str *line);
-/* Lines handed out so far (as fl_source_line_no counts them). */
+/* Lines mode: lines handed out so far (as fl_source_line_no counts them).
+ * Events mode: the source's line count as of the last batch finished
+ * (exact once the end was returned). */
 uint64_t fl_reader_line_no(const fl_reader *r);
 /* Source bytes read as of the newest batch handed out (for progress). */
 uint64_t fl_reader_bytes_read(const fl_reader *r);
