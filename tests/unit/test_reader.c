@@ -125,6 +125,188 @@ static void early_stop(void)
     free(in);
 }
 
+/* ---------------------------------------------------------- events mode */
+
+static bool str_same(fl_str a, fl_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static bool same_event(const fl_event *a, const fl_event *b)
+{
+    return a->kind == b->kind && a->ts == b->ts && a->status == b->status &&
+           a->level == b->level && a->change_kind == b->change_kind &&
+           (a->latency_ms == b->latency_ms ||
+            (isnan(a->latency_ms) && isnan(b->latency_ms))) &&
+           (a->value == b->value || (isnan(a->value) && isnan(b->value))) &&
+           str_same(a->service, b->service) && str_same(a->msg, b->msg) &&
+           str_same(a->upstream, b->upstream) &&
+           str_same(a->version, b->version) &&
+           str_same(a->change_id, b->change_id) &&
+           str_same(a->author, b->author) && str_same(a->metric, b->metric);
+}
+
+/* a mix of formats and failures; escapes make the JSON decoder unescape
+ * into its own scratch space, Influx lines yield several events */
+static char *make_mixed(size_t nlines, size_t max_line, size_t *out_n)
+{
+    size_t cap = nlines * (max_line + 400), n = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; i < nlines; i++) {
+        uint64_t r = rnd();
+        long long ts = 1795305600LL + (long long)i;
+        int k;
+        switch (r % 9) {
+        case 0:
+            k = snprintf(s + n, cap - n,
+                         "{\"ts\":%lld,\"service\":\"svc%u\",\"status\":%u,"
+                         "\"latency_ms\":%u.%u,\"msg\":\"say \\\"hi\\\"\\n%u\"}\n",
+                         ts, (unsigned)(r >> 8) % 50, 200 + (unsigned)(r >> 16) % 400,
+                         (unsigned)(r >> 24) % 900, (unsigned)(r >> 32) % 10,
+                         (unsigned)(r >> 40) % 1000);
+            break;
+        case 1:
+            k = snprintf(s + n, cap - n,
+                         "ts=%lld service=api%u level=error msg=\"x y\" latency_ms=3\n",
+                         ts, (unsigned)(r >> 8) % 7);
+            break;
+        case 2:
+            k = snprintf(s + n, cap - n,
+                         "cpu,service=db%u,host=h usage=%u.5,idle=%ui,load=0.%u %lld000000000\n",
+                         (unsigned)(r >> 8) % 5, (unsigned)(r >> 16) % 100,
+                         (unsigned)(r >> 24) % 100, (unsigned)(r >> 32) % 100, ts);
+            break;
+        case 3:
+            k = snprintf(s + n, cap - n, "{\"ts\":%lld,\"service\":\"x\"\n", ts);
+            break;
+        case 4:
+            k = snprintf(s + n, cap - n, "%s\n", (r >> 8) & 1 ? "" : "  \t ");
+            break;
+        case 5: /* over the cap */
+            memset(s + n, 'z', max_line + 5);
+            k = (int)max_line + 5;
+            s[n + (size_t)k++] = '\n';
+            break;
+        case 6:
+            k = snprintf(s + n, cap - n,
+                         "{\"ts\":%lld,\"kind\":\"deploy\",\"service\":\"svc1\","
+                         "\"version\":\"v%u\",\"change_id\":\"c%u\",\"author\":\"a\"}\n",
+                         ts, (unsigned)(r >> 8) % 9, (unsigned)(r >> 16) % 99);
+            break;
+        default:
+            k = snprintf(s + n, cap - n,
+                         "{\"@timestamp\":\"2026-11-22T00:00:%02uZ\",\"service\":"
+                         "{\"name\":\"edge\"},\"http\":{\"response\":{\"status_code\":%u}},"
+                         "\"message\":\"%.*s\"}\n",
+                         (unsigned)(r >> 8) % 60, 200 + (unsigned)(r >> 16) % 300,
+                         (int)((r >> 24) % (max_line / 2)),
+                         "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                         "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                         "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+            break;
+        }
+        n += (size_t)k;
+    }
+    *out_n = n;
+    return s;
+}
+
+/* What replay does reading in place, item by item, against the reader in
+ * events mode on the same bytes with its own decoder. */
+static void compare_events(const void *data, size_t n, size_t max_line,
+                           size_t batch, unsigned nbatch)
+{
+    fl_source *a = fl_source_open_mem("a", data, n, max_line);
+    fl_source *b = fl_source_open_mem("b", data, n, max_line);
+    fl_decoder *da = fl_decoder_new(FL_FORMAT_AUTO);
+    fl_decoder *db = fl_decoder_new(FL_FORMAT_AUTO);
+    fl_str fb = fl_str_c("fallback");
+    REQUIRE(a && b && da && db);
+    fl_reader *r = fl_reader_start_events(b, db, fb, batch, nbatch);
+    REQUIRE(r != NULL);
+    size_t items = 0, events = 0, bad = 0;
+    bool more = false; /* da has further events of its line */
+    for (;;) {
+        /* the reference item */
+        fl_reader_item want;
+        memset(&want, 0, sizeof want);
+        fl_line_status sa = FL_LINE_OK;
+        if (more && fl_decoder_more(da, &want.ev)) {
+            want.counts_line = false;
+        } else {
+            more = false;
+            for (;;) {
+                fl_str line;
+                sa = fl_source_next(a, &line);
+                if (sa == FL_LINE_EOF || sa == FL_LINE_ERROR)
+                    break;
+                want.counts_line = true;
+                if (sa == FL_LINE_TOO_LONG) {
+                    want.bad = true;
+                    want.why = FL_BAD_TOO_LONG;
+                    sa = FL_LINE_OK; /* an item */
+                    break;
+                }
+                size_t i = 0;
+                while (i < line.n && (line.p[i] == ' ' || line.p[i] == '\t'))
+                    i++;
+                if (i == line.n)
+                    continue;
+                if (fl_decode_line(da, line, fb, &want.ev, &want.why)) {
+                    more = true;
+                } else {
+                    want.bad = true;
+                }
+                sa = FL_LINE_OK;
+                break;
+            }
+        }
+        const fl_reader_item *got = NULL;
+        fl_line_status sb = fl_reader_next_item(r, &got);
+        CHECK_MSG(sa == sb, "item %zu: status %d vs %d", items, sa, sb);
+        if (sa != sb || sa != FL_LINE_OK)
+            break;
+        REQUIRE(got != NULL);
+        CHECK_EQ(got->counts_line, want.counts_line);
+        CHECK_EQ(got->bad, want.bad);
+        if (want.bad) {
+            CHECK_EQ(got->why, want.why);
+            bad++;
+        } else {
+            CHECK_MSG(same_event(&got->ev, &want.ev), "item %zu: events differ",
+                      items);
+            events++;
+        }
+        if (unit_failures())
+            break;
+        items++;
+    }
+    CHECK_EQ_U64(fl_reader_line_no(r), fl_source_line_no(a));
+    CHECK_GT(events, 100);
+    CHECK_GT(bad, 10);
+    fl_reader_destroy(r);
+    fl_decoder_destroy(da);
+    fl_decoder_destroy(db);
+    fl_source_destroy(a);
+    fl_source_destroy(b);
+}
+
+static void events_same_as_in_place(void)
+{
+    size_t n;
+    char *in = make_mixed(6000, 300, &n);
+    compare_events(in, n, 300, 1, 2);
+    compare_events(in, n, 300, 0, 0);
+    size_t cap = ZSTD_compressBound(n);
+    char *z = malloc(cap);
+    size_t zn = ZSTD_compress(z, cap, in, n, 1);
+    REQUIRE(!ZSTD_isError(zn));
+    compare_events(z, zn, 300, 2048, 3);
+    compare_events(z, zn / 2, 300, 2048, 3); /* truncated: same error */
+    free(z);
+    free(in);
+}
+
 static void decimal_fast_exact(void)
 {
     char buf[64];
@@ -165,6 +347,7 @@ static const unit_test tests[] = {
     UNIT_TEST(empty_and_blank),
     UNIT_TEST(zstd_whole_and_truncated),
     UNIT_TEST(early_stop),
+    UNIT_TEST(events_same_as_in_place),
     UNIT_TEST(decimal_fast_exact),
 };
 UNIT_SUITE(unit_suite_reader, "reader", tests);
