@@ -1,24 +1,33 @@
 /*
- * reader.c - the reader thread (see reader.h).
+ * reader.c - reader threads (see reader.h).
  *
- * A ring of `nbatch` batches. The reader thread fills the batch at `tail`
- * and publishes it whole; the pipeline thread walks the batch at `head`
- * and gives it back when done. One mutex and two condition variables,
- * taken once per batch (thousands of lines), never per line.
+ * Threads talk through rings of batches. A ring has one producer thread
+ * and one consumer thread: the producer fills the batch at `tail` and
+ * publishes it whole, the consumer walks the batch at `head` and gives it
+ * back when done. One mutex and two condition variables per ring, taken
+ * once per batch (thousands of lines), never per line.
  *
- * Lines mode: each line is copied as an 8-byte header (length, status),
- * the bytes and a NUL. Events mode: the reader thread also decodes, and
- * each entry is an fl_reader_item (the event, or the bad line's reason)
- * followed by copies of the event's strings, which the item's fl_strs are
- * pointed at: an item owes nothing to the source's or the decoder's
- * buffers, so it stays valid however far the thread reads ahead. Entries
- * are 8-byte aligned; an entry larger than a whole batch (a huge
- * --max-line) grows that batch's buffer while the reader thread owns it.
+ * Lines mode: one thread (read, decompress, split) writes each line as an
+ * 8-byte header (length, status), the bytes and a NUL.
  *
- * A batch is published when the next entry does not fit, or at the end of
- * the input: the pipeline thread sees lines in blocks of ~batch_bytes.
- * Replay reads to the end anyway, so latency is not a concern; the live
- * consumer does not use this.
+ * Events mode: the lines thread deals its batches out in turn to
+ * `ndec` decoder threads (batch s to decoder s % ndec, one ring each); each
+ * decoder writes fl_reader_items, each followed by copies of the event's
+ * strings (the item's fl_strs point at them, so an item owes nothing to
+ * the source's or the decoder's buffers), and ends the output of every
+ * input batch with a batch marked `eob`. The pipeline thread takes the
+ * decoders' outputs in the same turn, so items come out in input order
+ * whatever the number of decoders. Each decoder has its own fl_decoder; a
+ * decoder's state carried from line to line would see only every ndec-th
+ * batch, so replay asks for more than one decoder only for formats whose
+ * decoders keep none (see cli/replay.c).
+ *
+ * Entries are 8-byte aligned; an entry larger than a whole batch (a huge
+ * --max-line) grows that batch's buffer while its producer owns it. A
+ * batch is published when the next entry does not fit, at the end of an
+ * input batch (decoders) or at the end of the input. Replay reads to the
+ * end anyway, so latency is not a concern; the live consumer does not use
+ * this.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "reader.h"
@@ -30,12 +39,26 @@
 #include <sys/prctl.h>
 #endif
 
+#define MAX_DEC 4
+
 typedef struct {
     char *buf;
     size_t used, cap;
     uint64_t bytes, lines;   /* the source's counters when published */
     fl_line_status final;    /* EOF or ERROR after the entries; OK: none */
+    bool eob;                /* decoders: the last of an input batch's output */
 } batch;
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    batch *b;
+    unsigned n, head, tail, count;
+    bool stop;
+    /* consumer side */
+    bool have;  /* b[head] is being read */
+    size_t pos; /* read offset in b[head] */
+} ring;
 
 typedef struct {
     uint32_t len, status;
@@ -48,66 +71,160 @@ typedef struct {
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
-struct fl_reader {
-    fl_source *src;
-    fl_reader *up;   /* events mode: the lines reader this one decodes */
-    fl_decoder *dec; /* events mode */
+/* One thread: the lines thread (src -> out[0..nout)) or a decoder
+ * (in -> out[0]). */
+typedef struct {
+    fl_source *src;   /* lines thread */
+    ring *in;         /* decoder: its share of the lines thread's batches */
+    fl_decoder *dec;  /* decoder */
     fl_str fallback;
+    ring out[MAX_DEC];
+    unsigned nout, cur; /* the ring the next batch goes to */
     pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    batch *ring;
-    unsigned n, head, tail, count;
-    bool stop;
+    bool started;
+} stage;
+
+struct fl_reader {
+    stage lines;
+    stage decs[MAX_DEC];
+    unsigned ndec;       /* 0: lines mode */
     /* pipeline thread only */
-    bool have;   /* ring[head] is being read */
-    size_t pos;  /* read offset in ring[head] */
-    bool ended;  /* EOF/ERROR delivered */
+    unsigned cur;        /* events mode: the decoder whose turn it is */
+    bool ended;
     fl_line_status end_status;
     uint64_t lines_out, bytes_seen, lines_seen;
 };
 
-/* ------------------------------------------------------- reader thread */
+/* ---------------------------------------------------------------- rings */
 
-/* The batch at tail once the pipeline thread has given one back; NULL when
- * asked to stop. */
-static batch *acquire(fl_reader *r)
+static void ring_init(ring *g, unsigned n, size_t cap)
 {
-    pthread_mutex_lock(&r->mu);
-    while (r->count == r->n && !r->stop)
-        pthread_cond_wait(&r->not_full, &r->mu);
-    batch *b = r->stop ? NULL : &r->ring[r->tail];
-    pthread_mutex_unlock(&r->mu);
+    memset(g, 0, sizeof *g);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->not_empty, NULL);
+    pthread_cond_init(&g->not_full, NULL);
+    g->n = n;
+    g->b = fl_calloc(n, sizeof *g->b);
+    for (unsigned i = 0; i < n; i++) {
+        g->b[i].buf = fl_malloc(cap);
+        g->b[i].cap = cap;
+    }
+}
+
+static void ring_free(ring *g)
+{
+    if (!g->b)
+        return;
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->not_empty);
+    pthread_cond_destroy(&g->not_full);
+    for (unsigned i = 0; i < g->n; i++)
+        free(g->b[i].buf);
+    free(g->b);
+    g->b = NULL;
+}
+
+static void ring_stop(ring *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->stop = true;
+    pthread_cond_broadcast(&g->not_full);
+    pthread_cond_broadcast(&g->not_empty);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* Producer: the batch at tail once the consumer has given one back; NULL
+ * when asked to stop. */
+static batch *ring_acquire(ring *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->count == g->n && !g->stop)
+        pthread_cond_wait(&g->not_full, &g->mu);
+    batch *b = g->stop ? NULL : &g->b[g->tail];
+    pthread_mutex_unlock(&g->mu);
     if (b) {
         b->used = 0;
         b->final = FL_LINE_OK;
+        b->eob = false;
     }
     return b;
 }
 
-static void publish(fl_reader *r, batch *b)
+static void ring_publish(ring *g)
 {
-    /* a decoding stage is its lines reader's consumer: its counters */
-    b->bytes = r->up ? fl_reader_bytes_read(r->up) : fl_source_bytes_read(r->src);
-    b->lines = r->up ? fl_reader_line_no(r->up) : fl_source_line_no(r->src);
-    pthread_mutex_lock(&r->mu);
-    r->tail = (r->tail + 1) % r->n;
-    r->count++;
-    pthread_cond_signal(&r->not_empty);
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_lock(&g->mu);
+    g->tail = (g->tail + 1) % g->n;
+    g->count++;
+    pthread_cond_signal(&g->not_empty);
+    pthread_mutex_unlock(&g->mu);
 }
 
-/* Room for `need` bytes in the current batch, publishing it and taking the
- * next when full. NULL when asked to stop. */
-static char *room(fl_reader *r, batch **bp, size_t need)
+/* Consumer: the batch being read (waiting for one), or NULL when asked to
+ * stop. */
+static batch *ring_current(ring *g)
 {
-    batch *b = *bp;
+    if (!g->have) {
+        pthread_mutex_lock(&g->mu);
+        while (g->count == 0 && !g->stop)
+            pthread_cond_wait(&g->not_empty, &g->mu);
+        bool stop = g->count == 0;
+        pthread_mutex_unlock(&g->mu);
+        if (stop)
+            return NULL;
+        g->have = true;
+        g->pos = 0;
+    }
+    return &g->b[g->head];
+}
+
+/* Consumer: gives the current batch back. */
+static void ring_release(ring *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->head = (g->head + 1) % g->n;
+    g->count--;
+    g->have = false;
+    pthread_cond_signal(&g->not_full);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* --------------------------------------------------------- producers */
+
+typedef struct {
+    stage *st;
+    batch *b; /* being filled, in st->out[st->cur] */
+    uint64_t bytes, lines; /* counters to stamp on published batches */
+} writer;
+
+static bool writer_open(writer *w)
+{
+    w->b = ring_acquire(&w->st->out[w->st->cur]);
+    return w->b != NULL;
+}
+
+/* Publishes the batch being filled and moves to the next ring in turn. */
+static void writer_publish(writer *w)
+{
+    w->b->bytes = w->bytes;
+    w->b->lines = w->lines;
+    ring_publish(&w->st->out[w->st->cur]);
+    w->st->cur = (w->st->cur + 1) % w->st->nout;
+    w->b = NULL;
+}
+
+/* Room for `need` bytes, publishing the batch when full. NULL when asked
+ * to stop. */
+static char *room(writer *w, size_t need)
+{
+    if (!w->b && !writer_open(w))
+        return NULL;
+    batch *b = w->b;
     if (b->cap - b->used < need) {
         if (b->used > 0) {
-            publish(r, b);
-            b = *bp = acquire(r);
-            if (!b)
+            writer_publish(w);
+            if (!writer_open(w))
                 return NULL;
+            b = w->b;
         }
         if (b->cap < need) { /* one entry larger than a batch: grow it */
             free(b->buf);
@@ -115,21 +232,21 @@ static char *room(fl_reader *r, batch **bp, size_t need)
             b->cap = need;
         }
     }
-    char *w = b->buf + b->used;
+    char *p = b->buf + b->used;
     b->used += need;
-    return w;
+    return p;
 }
 
-static bool put_line(fl_reader *r, batch **bp, fl_line_status st, fl_str line)
+static bool put_line(writer *w, fl_line_status st, fl_str line)
 {
-    char *w = room(r, bp, ALIGN8(sizeof(line_hdr) + line.n + 1));
-    if (!w)
+    char *p = room(w, ALIGN8(sizeof(line_hdr) + line.n + 1));
+    if (!p)
         return false;
     line_hdr h = {(uint32_t)line.n, (uint32_t)st};
-    memcpy(w, &h, sizeof h);
+    memcpy(p, &h, sizeof h);
     if (line.n)
-        memcpy(w + sizeof h, line.p, line.n);
-    w[sizeof h + line.n] = '\0';
+        memcpy(p + sizeof h, line.p, line.n);
+    p[sizeof h + line.n] = '\0';
     return true;
 }
 
@@ -143,7 +260,7 @@ _Static_assert(sizeof(fl_event) == 8 * 3 + sizeof(fl_str) * NSTRS +
                                        4 * sizeof(int) + 8,
                "fl_event changed: update EVENT_STRS in ingest/reader.c");
 
-static bool put_item(fl_reader *r, batch **bp, const fl_reader_item *it)
+static bool put_item(writer *w, const fl_reader_item *it)
 {
     size_t need = sizeof(item_hdr);
     if (!it->bad) {
@@ -154,14 +271,14 @@ static bool put_item(fl_reader *r, batch **bp, const fl_reader_item *it)
                 need += ss[i]->n + 1;
     }
     need = ALIGN8(need);
-    char *w = room(r, bp, need);
-    if (!w)
+    char *p = room(w, need);
+    if (!p)
         return false;
-    item_hdr *h = (item_hdr *)(void *)w;
+    item_hdr *h = (item_hdr *)(void *)p;
     h->size = need;
     h->it = *it;
     if (!it->bad) {
-        char *s = w + sizeof *h;
+        char *s = p + sizeof *h;
         fl_event *e = &h->it.ev;
         fl_str *ss[NSTRS] = EVENT_STRS(e);
         for (int i = 0; i < NSTRS; i++) {
@@ -181,198 +298,227 @@ static bool put_item(fl_reader *r, batch **bp, const fl_reader_item *it)
 /* One source line in events mode, as replay's in-place reading treats it:
  * blank lines are skipped, a too-long line is a bad line, every other line
  * is decoded into its events or rejected. */
-static bool decode_line(fl_reader *r, batch **bp, fl_line_status st,
-                        fl_str line)
+static bool decode_line(stage *st, writer *w, fl_line_status ls, fl_str line)
 {
     fl_reader_item it;
     memset(&it, 0, sizeof it);
     it.counts_line = true;
-    if (st == FL_LINE_TOO_LONG) {
+    if (ls == FL_LINE_TOO_LONG) {
         it.bad = true;
         it.why = FL_BAD_TOO_LONG;
-        return put_item(r, bp, &it);
+        return put_item(w, &it);
     }
     size_t i = 0;
     while (i < line.n && (line.p[i] == ' ' || line.p[i] == '\t'))
         i++;
     if (i == line.n)
         return true;
-    if (!fl_decode_line(r->dec, line, r->fallback, &it.ev, &it.why)) {
+    if (!fl_decode_line(st->dec, line, st->fallback, &it.ev, &it.why)) {
         it.bad = true;
-        return put_item(r, bp, &it);
+        return put_item(w, &it);
     }
-    if (!put_item(r, bp, &it))
+    if (!put_item(w, &it))
         return false;
     it.counts_line = false;
-    while (fl_decoder_more(r->dec, &it.ev))
-        if (!put_item(r, bp, &it))
+    while (fl_decoder_more(st->dec, &it.ev))
+        if (!put_item(w, &it))
             return false;
     return true;
 }
 
-static void *reader_main(void *arg)
+static void *lines_main(void *arg)
 {
-    fl_reader *r = arg;
+    stage *st = arg;
 #ifdef __linux__
-    /* names for top -H and perf */
-    prctl(PR_SET_NAME, r->dec ? "fl-decode" : "fl-reader", 0, 0, 0);
+    prctl(PR_SET_NAME, "fl-reader", 0, 0, 0); /* for top -H and perf */
 #endif
-    batch *b = acquire(r);
-    while (b) {
+    writer w = {st, NULL, 0, 0};
+    for (;;) {
         fl_str line;
-        fl_line_status st = r->up ? fl_reader_next(r->up, &line)
-                                  : fl_source_next(r->src, &line);
-        if (st == FL_LINE_EOF || st == FL_LINE_ERROR) {
-            b->final = st;
-            publish(r, b);
-            break;
+        fl_line_status ls = fl_source_next(st->src, &line);
+        w.bytes = fl_source_bytes_read(st->src);
+        w.lines = fl_source_line_no(st->src);
+        if (ls == FL_LINE_EOF || ls == FL_LINE_ERROR) {
+            if (!w.b && !writer_open(&w))
+                return NULL;
+            w.b->final = ls;
+            writer_publish(&w);
+            /* the other decoders' turns: an empty end, so they finish */
+            for (unsigned k = 1; k < st->nout; k++) {
+                if (!writer_open(&w))
+                    return NULL;
+                w.b->final = FL_LINE_EOF;
+                writer_publish(&w);
+            }
+            return NULL;
         }
-        bool ok = r->dec ? decode_line(r, &b, st, line)
-                         : put_line(r, &b, st, line);
-        if (!ok)
-            break; /* asked to stop */
+        if (!put_line(&w, ls, line))
+            return NULL; /* asked to stop */
     }
-    return NULL;
+}
+
+static void *decode_main(void *arg)
+{
+    stage *st = arg;
+#ifdef __linux__
+    prctl(PR_SET_NAME, "fl-decode", 0, 0, 0);
+#endif
+    writer w = {st, NULL, 0, 0};
+    for (;;) {
+        batch *in = ring_current(st->in);
+        if (!in)
+            return NULL;
+        w.bytes = in->bytes;
+        w.lines = in->lines;
+        while (st->in->pos < in->used) {
+            line_hdr h;
+            memcpy(&h, in->buf + st->in->pos, sizeof h);
+            fl_str line = {in->buf + st->in->pos + sizeof h, h.len};
+            st->in->pos += ALIGN8(sizeof h + h.len + 1);
+            if (!decode_line(st, &w, (fl_line_status)h.status, line))
+                return NULL;
+        }
+        fl_line_status fin = in->final;
+        ring_release(st->in);
+        /* the end of this input batch's output (maybe empty) */
+        if (!w.b && !writer_open(&w))
+            return NULL;
+        w.b->eob = true;
+        w.b->final = fin;
+        writer_publish(&w);
+        if (fin != FL_LINE_OK)
+            return NULL;
+    }
 }
 
 /* ------------------------------------------------------ pipeline thread */
 
-static fl_reader *start_stage(fl_source *src, fl_reader *up, fl_decoder *dec,
-                              fl_str fallback, size_t batch_bytes,
-                              unsigned nbatch)
+static size_t batch_size(fl_source *src, size_t batch_bytes)
 {
     if (!batch_bytes)
         batch_bytes = FL_READER_BATCH_BYTES;
+    size_t min = fl_source_max_line(src) + sizeof(line_hdr) + 64;
+    return batch_bytes < min ? min : batch_bytes;
+}
+
+fl_reader *fl_reader_start_events(fl_source *src, fl_decoder **decs,
+                                  unsigned ndec, fl_str fallback,
+                                  size_t batch_bytes, unsigned nbatch)
+{
+    if (ndec > MAX_DEC)
+        ndec = MAX_DEC;
     if (!nbatch)
         nbatch = FL_READER_NBATCH;
     if (nbatch < 2)
         nbatch = 2;
-    size_t min = fl_source_max_line(src) + sizeof(line_hdr) + 64;
-    if (batch_bytes < min)
-        batch_bytes = min;
+    size_t cap = batch_size(src, batch_bytes);
     fl_reader *r = fl_calloc(1, sizeof *r);
-    r->src = src;
-    r->up = up;
-    r->dec = dec;
-    r->fallback = fallback;
-    r->n = nbatch;
-    r->ring = fl_calloc(nbatch, sizeof *r->ring);
-    for (unsigned i = 0; i < nbatch; i++) {
-        r->ring[i].buf = fl_malloc(batch_bytes);
-        r->ring[i].cap = batch_bytes;
+    r->ndec = ndec;
+    r->lines.src = src;
+    r->lines.nout = ndec ? ndec : 1;
+    /* with several decoders each gets a share of the lines batches */
+    unsigned nlb = ndec > 1 ? 2 : nbatch;
+    for (unsigned k = 0; k < r->lines.nout; k++)
+        ring_init(&r->lines.out[k], nlb, cap);
+    for (unsigned k = 0; k < ndec; k++) {
+        stage *d = &r->decs[k];
+        d->in = &r->lines.out[k];
+        d->dec = decs[k];
+        d->fallback = fallback;
+        d->nout = 1;
+        ring_init(&d->out[0], nlb, cap);
     }
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->not_empty, NULL);
-    pthread_cond_init(&r->not_full, NULL);
-    if (pthread_create(&r->th, NULL, reader_main, r) != 0) {
-        r->up = NULL; /* the caller destroys it */
-        pthread_mutex_destroy(&r->mu);
-        pthread_cond_destroy(&r->not_empty);
-        pthread_cond_destroy(&r->not_full);
-        for (unsigned i = 0; i < nbatch; i++)
-            free(r->ring[i].buf);
-        free(r->ring);
-        free(r);
+    bool ok = pthread_create(&r->lines.th, NULL, lines_main, &r->lines) == 0;
+    r->lines.started = ok;
+    for (unsigned k = 0; ok && k < ndec; k++)
+        ok = r->decs[k].started =
+            pthread_create(&r->decs[k].th, NULL, decode_main, &r->decs[k]) == 0;
+    if (!ok) {
+        fl_reader_destroy(r);
         return NULL;
     }
     return r;
-}
-
-static fl_reader *start(fl_source *src, fl_decoder *dec, fl_str fallback,
-                        size_t batch_bytes, unsigned nbatch)
-{
-    return start_stage(src, NULL, dec, fallback, batch_bytes, nbatch);
 }
 
 fl_reader *fl_reader_start(fl_source *src, size_t batch_bytes, unsigned nbatch)
 {
-    return start(src, NULL, FL_STR_NULL, batch_bytes, nbatch);
+    return fl_reader_start_events(src, NULL, 0, FL_STR_NULL, batch_bytes,
+                                  nbatch);
 }
 
-/* Two stages, each on its own thread: a lines reader (read, decompress,
- * split) and a decoder fed by it, so a .zst file's decompression and the
- * decoding overlap instead of adding up, and the pipeline thread keeps
- * only merging, detection and ranking. */
-fl_reader *fl_reader_start_events(fl_source *src, fl_decoder *dec,
-                                  fl_str fallback, size_t batch_bytes,
-                                  unsigned nbatch)
+/* The ring the pipeline thread reads now. */
+static ring *head_ring(fl_reader *r)
 {
-    fl_reader *up = start(src, NULL, FL_STR_NULL, batch_bytes, nbatch);
-    if (!up)
-        return NULL;
-    fl_reader *r = start_stage(src, up, dec, fallback, batch_bytes, nbatch);
-    if (!r)
-        fl_reader_destroy(up);
-    return r;
+    return r->ndec ? &r->decs[r->cur].out[0] : &r->lines.out[0];
 }
 
-/* The batch being read, or NULL at the end (r->end_status). */
+/* The batch being read with an unread entry, or NULL at the end. */
 static batch *current(fl_reader *r)
 {
     for (;;) {
         if (r->ended)
             return NULL;
-        if (!r->have) {
-            pthread_mutex_lock(&r->mu);
-            while (r->count == 0)
-                pthread_cond_wait(&r->not_empty, &r->mu);
-            pthread_mutex_unlock(&r->mu);
-            r->have = true;
-            r->pos = 0;
-            r->bytes_seen = r->ring[r->head].bytes;
+        ring *g = head_ring(r);
+        bool fresh = !g->have;
+        batch *b = ring_current(g);
+        if (!b) { /* only after destroy began; not reached in use */
+            r->ended = true;
+            r->end_status = FL_LINE_ERROR;
+            return NULL;
         }
-        batch *b = &r->ring[r->head];
-        if (r->pos < b->used)
+        if (fresh)
+            r->bytes_seen = b->bytes;
+        if (g->pos < b->used)
             return b;
         /* this batch is done: give it back */
         fl_line_status fin = b->final;
+        bool eob = b->eob;
         r->lines_seen = b->lines;
-        pthread_mutex_lock(&r->mu);
-        r->head = (r->head + 1) % r->n;
-        r->count--;
-        r->have = false;
-        pthread_cond_signal(&r->not_full);
-        pthread_mutex_unlock(&r->mu);
+        ring_release(g);
         if (fin != FL_LINE_OK) {
             r->ended = true;
             r->end_status = fin;
+        } else if (eob) {
+            r->cur = (r->cur + 1) % r->ndec; /* the next decoder's turn */
         }
     }
 }
 
 fl_line_status fl_reader_next(fl_reader *r, fl_str *line)
 {
-    batch *b = current(r);
+    batch *b = r->ndec ? NULL : current(r);
     if (!b) {
         line->p = "";
         line->n = 0;
-        return r->end_status;
+        return r->ndec ? FL_LINE_ERROR : r->end_status;
     }
+    ring *g = &r->lines.out[0];
     line_hdr h;
-    memcpy(&h, b->buf + r->pos, sizeof h);
-    line->p = b->buf + r->pos + sizeof h;
+    memcpy(&h, b->buf + g->pos, sizeof h);
+    line->p = b->buf + g->pos + sizeof h;
     line->n = h.len;
-    r->pos += ALIGN8(sizeof h + h.len + 1);
+    g->pos += ALIGN8(sizeof h + h.len + 1);
     r->lines_out++;
     return (fl_line_status)h.status;
 }
 
 fl_line_status fl_reader_next_item(fl_reader *r, const fl_reader_item **item)
 {
-    batch *b = current(r);
+    batch *b = r->ndec ? current(r) : NULL;
     if (!b) {
         *item = NULL;
-        return r->end_status;
+        return r->ndec ? r->end_status : FL_LINE_ERROR;
     }
-    const item_hdr *h = (const item_hdr *)(const void *)(b->buf + r->pos);
-    r->pos += h->size;
+    ring *g = head_ring(r);
+    const item_hdr *h = (const item_hdr *)(const void *)(b->buf + g->pos);
+    g->pos += h->size;
     *item = &h->it;
     return FL_LINE_OK;
 }
 
 uint64_t fl_reader_line_no(const fl_reader *r)
 {
-    return r->dec ? r->lines_seen : r->lines_out;
+    return r->ndec ? r->lines_seen : r->lines_out;
 }
 
 uint64_t fl_reader_bytes_read(const fl_reader *r) { return r->bytes_seen; }
@@ -381,19 +527,19 @@ void fl_reader_destroy(fl_reader *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->mu);
-    r->stop = true;
-    pthread_cond_broadcast(&r->not_full);
-    pthread_mutex_unlock(&r->mu);
-    /* a decoding stage waiting for lines gets them: its lines reader still
-     * runs until this one has stopped */
-    pthread_join(r->th, NULL);
-    fl_reader_destroy(r->up);
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->not_empty);
-    pthread_cond_destroy(&r->not_full);
-    for (unsigned i = 0; i < r->n; i++)
-        free(r->ring[i].buf);
-    free(r->ring);
+    /* every ring stops, so no thread waits for a batch that never comes */
+    for (unsigned k = 0; k < r->lines.nout; k++)
+        ring_stop(&r->lines.out[k]);
+    for (unsigned k = 0; k < r->ndec; k++)
+        ring_stop(&r->decs[k].out[0]);
+    if (r->lines.started)
+        pthread_join(r->lines.th, NULL);
+    for (unsigned k = 0; k < r->ndec; k++)
+        if (r->decs[k].started)
+            pthread_join(r->decs[k].th, NULL);
+    for (unsigned k = 0; k < r->lines.nout; k++)
+        ring_free(&r->lines.out[k]);
+    for (unsigned k = 0; k < r->ndec; k++)
+        ring_free(&r->decs[k].out[0]);
     free(r);
 }

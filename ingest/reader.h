@@ -29,19 +29,23 @@ typedef struct {
     fl_bad_reason why;
 } fl_reader_item;
 
-/* Default batch size and count (replay): 4 x 1 MiB per input. */
+/* Default batch size and count per ring (replay): 1 MiB, 3 batches; a
+ * reader holds one ring of lines and one of events per decoder (two
+ * batches each with more than one decoder): 6-8 MiB per input. */
 #define FL_READER_BATCH_BYTES (1u << 20)
-#define FL_READER_NBATCH 4
+#define FL_READER_NBATCH 3
 
 /* Starts the thread. batch_bytes 0 and nbatch 0 take the defaults. NULL
  * when no thread could be started (the caller reads the source itself). */
 fl_reader *fl_reader_start(fl_source *src, size_t batch_bytes, unsigned nbatch);
-/* Events mode: the thread decodes with `dec` (which then belongs to it
- * until fl_reader_destroy) and `fallback` as fl_decode_line's fallback
- * service (it must outlive the reader). */
-fl_reader *fl_reader_start_events(fl_source *src, fl_decoder *dec,
-                                  fl_str fallback, size_t batch_bytes,
-                                  unsigned nbatch);
+/* Events mode: `ndec` decoder threads (1..4; 0 is lines mode) decode with
+ * decs[0..ndec) (which belong to them until fl_reader_destroy), taking
+ * turns batch by batch, and `fallback` as fl_decode_line's fallback
+ * service (it must outlive the reader). More than one decoder gives the
+ * same items only for decoders that carry no state from line to line. */
+fl_reader *fl_reader_start_events(fl_source *src, fl_decoder **decs,
+                                  unsigned ndec, fl_str fallback,
+                                  size_t batch_bytes, unsigned nbatch);
 /* Events mode: FL_LINE_OK and *item (valid until the next call), or
  * FL_LINE_EOF / FL_LINE_ERROR at the end (repeated if called again). */
 fl_line_status fl_reader_next_item(fl_reader *r, const fl_reader_item **item);

@@ -122,6 +122,19 @@ static void early_stop(void)
         CHECK(fl_reader_next(r, &l) != FL_LINE_EOF);
     fl_reader_destroy(r);
     fl_source_destroy(s);
+    /* events mode, two decoders, all rings full */
+    s = fl_source_open_mem("s", in, n, 100);
+    fl_decoder *d[2] = {fl_decoder_new(FL_FORMAT_AUTO),
+                        fl_decoder_new(FL_FORMAT_AUTO)};
+    r = fl_reader_start_events(s, d, 2, fl_str_c("x"), 1, 2);
+    REQUIRE(r != NULL);
+    const fl_reader_item *it;
+    for (int i = 0; i < 10; i++)
+        CHECK(fl_reader_next_item(r, &it) == FL_LINE_OK);
+    fl_reader_destroy(r);
+    fl_decoder_destroy(d[0]);
+    fl_decoder_destroy(d[1]);
+    fl_source_destroy(s);
     free(in);
 }
 
@@ -214,15 +227,17 @@ static char *make_mixed(size_t nlines, size_t max_line, size_t *out_n)
 /* What replay does reading in place, item by item, against the reader in
  * events mode on the same bytes with its own decoder. */
 static void compare_events(const void *data, size_t n, size_t max_line,
-                           size_t batch, unsigned nbatch)
+                           size_t batch, unsigned nbatch, fl_format fmt,
+                           unsigned ndec)
 {
     fl_source *a = fl_source_open_mem("a", data, n, max_line);
     fl_source *b = fl_source_open_mem("b", data, n, max_line);
-    fl_decoder *da = fl_decoder_new(FL_FORMAT_AUTO);
-    fl_decoder *db = fl_decoder_new(FL_FORMAT_AUTO);
+    fl_decoder *da = fl_decoder_new(fmt);
+    fl_decoder *db[3] = {fl_decoder_new(fmt), fl_decoder_new(fmt),
+                         fl_decoder_new(fmt)};
     fl_str fb = fl_str_c("fallback");
-    REQUIRE(a && b && da && db);
-    fl_reader *r = fl_reader_start_events(b, db, fb, batch, nbatch);
+    REQUIRE(a && b && da && db[0]);
+    fl_reader *r = fl_reader_start_events(b, db, ndec, fb, batch, nbatch);
     REQUIRE(r != NULL);
     size_t items = 0, events = 0, bad = 0;
     bool more = false; /* da has further events of its line */
@@ -286,7 +301,8 @@ static void compare_events(const void *data, size_t n, size_t max_line,
     CHECK_GT(bad, 10);
     fl_reader_destroy(r);
     fl_decoder_destroy(da);
-    fl_decoder_destroy(db);
+    for (int i = 0; i < 3; i++)
+        fl_decoder_destroy(db[i]);
     fl_source_destroy(a);
     fl_source_destroy(b);
 }
@@ -295,14 +311,19 @@ static void events_same_as_in_place(void)
 {
     size_t n;
     char *in = make_mixed(6000, 300, &n);
-    compare_events(in, n, 300, 1, 2);
-    compare_events(in, n, 300, 0, 0);
+    for (unsigned nd = 1; nd <= 3; nd++) {
+        compare_events(in, n, 300, 1, 2, FL_FORMAT_AUTO, nd);
+        compare_events(in, n, 300, 0, 0, FL_FORMAT_AUTO, nd);
+    }
     size_t cap = ZSTD_compressBound(n);
     char *z = malloc(cap);
     size_t zn = ZSTD_compress(z, cap, in, n, 1);
     REQUIRE(!ZSTD_isError(zn));
-    compare_events(z, zn, 300, 2048, 3);
-    compare_events(z, zn / 2, 300, 2048, 3); /* truncated: same error */
+    for (unsigned nd = 1; nd <= 3; nd++) {
+        compare_events(z, zn, 300, 2048, 3, FL_FORMAT_AUTO, nd);
+        /* truncated: the same error after the same items */
+        compare_events(z, zn / 2, 300, 2048, 3, FL_FORMAT_AUTO, nd);
+    }
     free(z);
     free(in);
 }
