@@ -26,8 +26,10 @@ if pkg-config --exists json-c 2>/dev/null && [ -f build/rel/libfaultline.a ]; th
     echo
     B=build/bench
     J=$(ls -t $B/json-*.jsonl 2>/dev/null | head -n 1)
+    MP=msgpack-c
+    pkg-config --exists msgpack-c 2>/dev/null || MP=msgpack
     cc -O2 -std=c11 -o $B/json_bench bench/json_bench.c build/rel/libfaultline.a \
-        $(pkg-config --cflags --libs json-c libzstd) -lm -lpthread
+        $(pkg-config --cflags --libs json-c libzstd libpcre2-8 yaml-0.1 $MP) -lm -lpthread
     echo "JSON decoder alone (bench/json_bench.c) on $J:"
     $B/json_bench "$J" 3
 fi
