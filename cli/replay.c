@@ -6,9 +6,10 @@
  * stays at one line buffer per input.
  *
  * Each regular file (plain or .zst) is read and decoded by its own reader
- * thread (ingest/reader.c, events mode): read(2), zstd, the newline scan
- * and decoding run on the second core and hand decoded events over in
- * ~1 MiB batches; this thread merges, detects and ranks. Lines are counted
+ * threads (ingest/reader.c, events mode): a lines thread (read(2), zstd,
+ * the newline scan) and two decoder threads taking turns batch by batch
+ * hand decoded events over in ~1 MiB batches; this thread merges, detects
+ * and ranks. Lines are counted
  * and bad lines reported here as each item is taken, in the same order as
  * reading in place, so the result document is the same byte for byte. Stdin and pipes are read in place (a thread
  * blocked in read(2) on a pipe could not be stopped cleanly), and so are
@@ -211,17 +212,6 @@ static fl_decoder *input_decoder(input *in, fl_format format)
     return fl_decoder_new(in->fmt = format);
 }
 
-/* Formats whose decoders carry nothing from one line to the next, so two
- * decoder threads taking turns batch by batch give exactly the events one
- * would. The pattern formats (nginx, apache, syslog, the config's) keep
- * the last event's time to give RFC 3164 times their year, and `auto` may
- * meet such lines: one decoder thread. */
-static bool history_free(fl_format f)
-{
-    return f == FL_FORMAT_JSON || f == FL_FORMAT_LOGFMT ||
-           f == FL_FORMAT_INFLUX || f == FL_FORMAT_RAW || f == FL_FORMAT_OTLP;
-}
-
 int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
                       fl_format format, const fl_config *cfg,
                       bool show_progress)
@@ -247,7 +237,7 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
             unsigned nd = 1;
             /* a few inputs: a second decoder thread each, for the second
              * core (many inputs keep the cores busy by themselves) */
-            if (history_free(ins[i].fmt) && n <= 4) {
+            if (n <= 4) {
                 ins[i].dec2 = decs[1] = fl_decoder_new(ins[i].fmt);
                 nd = 2;
             }

@@ -46,6 +46,10 @@ struct fl_decoder {
     fl_event *extra;   /* further events of the current line */
     uint32_t nextra, extra_cap, extra_pos;
     void *state[FL_FORMAT__COUNT];
+    /* called before a pattern state whose last-event time this batch has
+     * not set is used for an RFC 3164 year (fl_decoder_history_hook) */
+    void (*hist_fn)(void *ud, fl_decoder *dec);
+    void *hist_ud;
 };
 
 fl_format fl_decoder_format(const fl_decoder *dec);

@@ -92,6 +92,8 @@ typedef struct {
     pcre2_match_context *mctx;
     pcre2_jit_stack *js;
     fl_time prev_ts; /* the last event's time, for years (RFC 3164) */
+    bool own;        /* prev_ts is this batch's or was handed on
+                      * (fl_decoder_history_*); false: inherited */
     char tsbuf[24];  /* a converted time as decimal nanoseconds */
     /* the last CLF time converted ("22/Nov/2026:10:00:00 +0000"), and its
      * conversion: busy access logs repeat the same second many times */
@@ -723,6 +725,8 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
             }
             conv = parse_clf(t, &ts);
         } else if (t.p[0] >= 'A' && t.p[0] <= 'z') {
+            if (!st->own && dec->hist_fn) /* the year needs the history */
+                dec->hist_fn(dec->hist_ud, dec);
             conv = parse_bsd(st, t, &ts);
         }
         if (conv && ts >= 0) {
@@ -756,7 +760,55 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     if (!fl_json_event(dec, ev, why))
         return false;
     st->prev_ts = ev->ts;
+    st->own = true;
     return true;
+}
+
+/* ------------------------------------------------------ history hand-on */
+
+static const int hist_fmt[FL_DEC_HISTORY] = {FL_FORMAT_SYSLOG, FL_FORMAT_NGINX,
+                                             FL_FORMAT_PATTERN};
+
+void fl_dec_history_init(fl_dec_history *h)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++)
+        h->prev[i] = FL_TIME_NONE;
+}
+
+void fl_decoder_history_hook(fl_decoder *dec,
+                             void (*fn)(void *ud, fl_decoder *dec), void *ud)
+{
+    dec->hist_fn = fn;
+    dec->hist_ud = ud;
+}
+
+void fl_decoder_history_begin(fl_decoder *dec)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++) {
+        pstate *st = dec->state[hist_fmt[i]];
+        if (st)
+            st->own = false;
+    }
+}
+
+void fl_decoder_history_apply(fl_decoder *dec, const fl_dec_history *in)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++) {
+        pstate *st = dec->state[hist_fmt[i]];
+        if (st && !st->own) {
+            st->prev_ts = in->prev[i];
+            st->own = true;
+        }
+    }
+}
+
+void fl_decoder_history_out(const fl_decoder *dec, const fl_dec_history *in,
+                            fl_dec_history *out)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++) {
+        const pstate *st = dec->state[hist_fmt[i]];
+        out->prev[i] = st && st->own ? st->prev_ts : in->prev[i];
+    }
 }
 
 static pstate *named_state(fl_decoder *dec, fl_format fmt, const char *name)

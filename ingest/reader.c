@@ -17,10 +17,14 @@
  * the source's or the decoder's buffers), and ends the output of every
  * input batch with a batch marked `eob`. The pipeline thread takes the
  * decoders' outputs in the same turn, so items come out in input order
- * whatever the number of decoders. Each decoder has its own fl_decoder; a
- * decoder's state carried from line to line would see only every ndec-th
- * batch, so replay asks for more than one decoder only for formats whose
- * decoders keep none (see cli/replay.c).
+ * whatever the number of decoders. Each decoder has its own fl_decoder.
+ * The one thing a decoder carries from line to line, the pattern formats'
+ * last event time (an RFC 3164 time's year follows it), is handed on from
+ * batch to batch in order (fl_dec_history): a decoder that meets such a
+ * time before its own batch has set that state waits for the previous
+ * batch's, and each decoder publishes its batch's end state once it has
+ * the previous one. Decoding itself never waits unless a batch starts with
+ * such a line; so the items are those of one decoder reading in order.
  *
  * Entries are 8-byte aligned; an entry larger than a whole batch (a huge
  * --max-line) grows that batch's buffer while its producer owns it. A
@@ -71,9 +75,14 @@ typedef struct {
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
+struct fl_reader;
+
 /* One thread: the lines thread (src -> out[0..nout)) or a decoder
  * (in -> out[0]). */
 typedef struct {
+    struct fl_reader *r;
+    int64_t seq;      /* decoder: the input batch it decodes */
+    unsigned step;    /* decoder: batches between its turns (ndec) */
     fl_source *src;   /* lines thread */
     ring *in;         /* decoder: its share of the lines thread's batches */
     fl_decoder *dec;  /* decoder */
@@ -88,6 +97,13 @@ struct fl_reader {
     stage lines;
     stage decs[MAX_DEC];
     unsigned ndec;       /* 0: lines mode */
+    /* with several decoders: the decoders' line-to-line state after input
+     * batch `hseq`, handed on in batch order (see decode_main) */
+    pthread_mutex_t hmu;
+    pthread_cond_t hcv;
+    int64_t hseq;
+    fl_dec_history hist;
+    bool hstop;
     /* pipeline thread only */
     unsigned cur;        /* events mode: the decoder whose turn it is */
     bool ended;
@@ -357,6 +373,45 @@ static void *lines_main(void *arg)
     }
 }
 
+/* The history after input batch seq - 1, once its decoder has handed it
+ * on; false when the reader is stopping. */
+static bool history_before(fl_reader *r, int64_t seq, fl_dec_history *out)
+{
+    pthread_mutex_lock(&r->hmu);
+    while (r->hseq < seq - 1 && !r->hstop)
+        pthread_cond_wait(&r->hcv, &r->hmu);
+    bool ok = r->hseq == seq - 1;
+    if (ok)
+        *out = r->hist;
+    pthread_mutex_unlock(&r->hmu);
+    return ok;
+}
+
+/* The decoder hook: a state this batch has not set is about to be used */
+static void history_need(void *ud, fl_decoder *dec)
+{
+    stage *st = ud;
+    fl_dec_history h;
+    if (history_before(st->r, st->seq, &h))
+        fl_decoder_history_apply(dec, &h);
+}
+
+/* Hands on the history after this decoder's batch: what the batch set,
+ * the rest as it came in (which waits for the previous batch's decoder). */
+static void history_hand_on(stage *st)
+{
+    fl_dec_history in, out;
+    if (!history_before(st->r, st->seq, &in))
+        return;
+    fl_decoder_history_out(st->dec, &in, &out);
+    fl_reader *r = st->r;
+    pthread_mutex_lock(&r->hmu);
+    r->hist = out;
+    r->hseq = st->seq;
+    pthread_cond_broadcast(&r->hcv);
+    pthread_mutex_unlock(&r->hmu);
+}
+
 static void *decode_main(void *arg)
 {
     stage *st = arg;
@@ -364,10 +419,15 @@ static void *decode_main(void *arg)
     prctl(PR_SET_NAME, "fl-decode", 0, 0, 0);
 #endif
     writer w = {st, NULL, 0, 0};
+    bool turns = st->step > 1;
+    if (turns)
+        fl_decoder_history_hook(st->dec, history_need, st);
     for (;;) {
         batch *in = ring_current(st->in);
         if (!in)
             return NULL;
+        if (turns)
+            fl_decoder_history_begin(st->dec);
         w.bytes = in->bytes;
         w.lines = in->lines;
         while (st->in->pos < in->used) {
@@ -380,6 +440,9 @@ static void *decode_main(void *arg)
         }
         fl_line_status fin = in->final;
         ring_release(st->in);
+        if (turns)
+            history_hand_on(st);
+        st->seq += st->step;
         /* the end of this input batch's output (maybe empty) */
         if (!w.b && !writer_open(&w))
             return NULL;
@@ -420,8 +483,15 @@ fl_reader *fl_reader_start_events(fl_source *src, fl_decoder **decs,
     unsigned nlb = ndec > 1 ? 2 : nbatch;
     for (unsigned k = 0; k < r->lines.nout; k++)
         ring_init(&r->lines.out[k], nlb, cap);
+    pthread_mutex_init(&r->hmu, NULL);
+    pthread_cond_init(&r->hcv, NULL);
+    r->hseq = -1; /* before batch 0: a new decoder's history */
+    fl_dec_history_init(&r->hist);
     for (unsigned k = 0; k < ndec; k++) {
         stage *d = &r->decs[k];
+        d->r = r;
+        d->seq = k;
+        d->step = ndec;
         d->in = &r->lines.out[k];
         d->dec = decs[k];
         d->fallback = fallback;
@@ -532,6 +602,10 @@ void fl_reader_destroy(fl_reader *r)
         ring_stop(&r->lines.out[k]);
     for (unsigned k = 0; k < r->ndec; k++)
         ring_stop(&r->decs[k].out[0]);
+    pthread_mutex_lock(&r->hmu);
+    r->hstop = true;
+    pthread_cond_broadcast(&r->hcv);
+    pthread_mutex_unlock(&r->hmu);
     if (r->lines.started)
         pthread_join(r->lines.th, NULL);
     for (unsigned k = 0; k < r->ndec; k++)
@@ -539,7 +613,11 @@ void fl_reader_destroy(fl_reader *r)
             pthread_join(r->decs[k].th, NULL);
     for (unsigned k = 0; k < r->lines.nout; k++)
         ring_free(&r->lines.out[k]);
-    for (unsigned k = 0; k < r->ndec; k++)
+    for (unsigned k = 0; k < r->ndec; k++) {
         ring_free(&r->decs[k].out[0]);
+        fl_decoder_history_hook(r->decs[k].dec, NULL, NULL);
+    }
+    pthread_mutex_destroy(&r->hmu);
+    pthread_cond_destroy(&r->hcv);
     free(r);
 }

@@ -298,7 +298,8 @@ static void compare_events(const void *data, size_t n, size_t max_line,
     }
     CHECK_EQ_U64(fl_reader_line_no(r), fl_source_line_no(a));
     CHECK_GT(events, 100);
-    CHECK_GT(bad, 10);
+    if (fmt == FL_FORMAT_AUTO && ndec == 1 && batch == 0)
+        CHECK_GT(bad, 10); /* make_mixed's failures */
     fl_reader_destroy(r);
     fl_decoder_destroy(da);
     for (int i = 0; i < 3; i++)
@@ -326,6 +327,44 @@ static void events_same_as_in_place(void)
     }
     free(z);
     free(in);
+}
+
+/* RFC 3164 times have no year: each takes the year that follows the
+ * previous event's. Turn-taking decoders must hand that on: syslog lines
+ * across New Year (some batches without any, JSON lines between), the
+ * reference year set so that a decoder without the history would be
+ * wrong after midnight. */
+static void syslog_years_handed_on(void)
+{
+    size_t cap = 9000 * 120, n = 0;
+    char *s = malloc(cap);
+    /* Dec 31 in the first batch only, a run of JSON lines, then Jan 1:
+     * every decoder but the first meets its first syslog line after
+     * midnight, and only the handed-on history says 2026 */
+    for (int i = 0; i < 3; i++)
+        n += (size_t)snprintf(s + n, cap - n,
+                              "Dec 31 23:59:%02d host app[1]: before %d\n", i, i);
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(s + n, cap - n,
+                              "{\"ts\":1767225600,\"service\":\"j\"}\n");
+    for (int i = 0; i < 8000; i++) {
+        int sec = i;
+        if (i % 7 == 3) /* batches without a syslog line */
+            n += (size_t)snprintf(s + n, cap - n,
+                                  "{\"ts\":1767225600,\"service\":\"j\"}\n");
+        else
+            n += (size_t)snprintf(s + n, cap - n,
+                                  "Jan %2d %02d:%02d:%02d host app[%d]: msg %d\n",
+                                  1 + sec / 86400, sec / 3600 % 24, sec / 60 % 60,
+                                  sec % 60, i % 100, i);
+    }
+    fl_pattern_set_reference_year(2025);
+    for (unsigned nd = 1; nd <= 3; nd++) {
+        compare_events(s, n, 200, 1, 2, FL_FORMAT_AUTO, nd);
+        compare_events(s, n, 200, 1, 2, FL_FORMAT_SYSLOG, nd);
+    }
+    fl_pattern_set_reference_year(0);
+    free(s);
 }
 
 static void decimal_fast_exact(void)
@@ -369,6 +408,7 @@ static const unit_test tests[] = {
     UNIT_TEST(zstd_whole_and_truncated),
     UNIT_TEST(early_stop),
     UNIT_TEST(events_same_as_in_place),
+    UNIT_TEST(syslog_years_handed_on),
     UNIT_TEST(decimal_fast_exact),
 };
 UNIT_SUITE(unit_suite_reader, "reader", tests);
