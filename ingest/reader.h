@@ -41,8 +41,9 @@ fl_reader *fl_reader_start(fl_source *src, size_t batch_bytes, unsigned nbatch);
 /* Events mode: `ndec` decoder threads (1..4; 0 is lines mode) decode with
  * decs[0..ndec) (which belong to them until fl_reader_destroy), taking
  * turns batch by batch, and `fallback` as fl_decode_line's fallback
- * service (it must outlive the reader). More than one decoder gives the
- * same items only for decoders that carry no state from line to line. */
+ * service (it must outlive the reader). Any number of decoders gives
+ * the items one decoder would: their line-to-line state is handed on from
+ * batch to batch (fl_dec_history). */
 fl_reader *fl_reader_start_events(fl_source *src, fl_decoder **decs,
                                   unsigned ndec, fl_str fallback,
                                   size_t batch_bytes, unsigned nbatch);
