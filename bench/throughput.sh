@@ -31,7 +31,7 @@ J=$B/json-$LINES-$SVCS.jsonl
 D=$B/deploys-$SVCS.jsonl
 [ -s "$N" ] || "$B/gen" nginx "$LINES" "$SVCS" >"$N"
 [ -s "$J" ] || "$B/gen" json "$LINES" "$SVCS" >"$J"
-"$B/gen" deploys "$SVCS" "$(awk -v l="$LINES" 'BEGIN { s = int(l / 500); print s > 3600 ? s : 3600 }')" >"$D"
+"$B/gen" deploys "$SVCS" "$(awk -v l="$LINES" 'BEGIN { s = int(l / 500); print (s > 3600 ? s : 3600) }')" >"$D"
 [ -s "$N.zst" ] || zstd -q -3 -T2 -f "$N" -o "$N.zst"
 [ -s "$J.zst" ] || zstd -q -3 -T2 -f "$J" -o "$J.zst"
 head -n "$SLOW" "$N" >"$B/nginx-slow.log"
