@@ -498,11 +498,15 @@ fl_reader *fl_reader_start_events(fl_source *src, fl_decoder **decs,
         d->nout = 1;
         ring_init(&d->out[0], nlb, cap);
     }
-    bool ok = pthread_create(&r->lines.th, NULL, lines_main, &r->lines) == 0;
-    r->lines.started = ok;
+    /* the decoders first: if a thread cannot be started, nothing has been
+     * read yet and the caller can still read the source in place */
+    bool ok = true;
     for (unsigned k = 0; ok && k < ndec; k++)
         ok = r->decs[k].started =
             pthread_create(&r->decs[k].th, NULL, decode_main, &r->decs[k]) == 0;
+    if (ok)
+        ok = r->lines.started =
+            pthread_create(&r->lines.th, NULL, lines_main, &r->lines) == 0;
     if (!ok) {
         fl_reader_destroy(r);
         return NULL;
