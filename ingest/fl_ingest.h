@@ -194,6 +194,27 @@ bool fl_decoder_more(fl_decoder *dec, fl_event *ev);
  * (by reason) after each fl_decode_line, whatever it returned, so every
  * bad record is counted once and none silently dropped. */
 bool fl_decoder_rejected(fl_decoder *dec, fl_bad_reason *why);
+/* A decoder's state carried from line to line: the pattern decoders'
+ * (syslog, nginx, a named pattern) last event time, from which an RFC 3164
+ * time gets its year. Several decoders taking turns over one input's
+ * batches (ingest/reader.c) hand it on so each decodes exactly as one
+ * decoder would: at a batch's start fl_decoder_history_begin marks every
+ * state as inherited; the hook runs before an inherited state would be
+ * used (it gets the previous batch's history and applies it); at the end
+ * fl_decoder_history_out gives this batch's history from the previous. */
+#define FL_DEC_HISTORY 3
+typedef struct {
+    fl_time prev[FL_DEC_HISTORY];
+} fl_dec_history;
+void fl_dec_history_init(fl_dec_history *h); /* as a new decoder's */
+void fl_decoder_history_hook(fl_decoder *dec,
+                             void (*fn)(void *ud, fl_decoder *dec), void *ud);
+void fl_decoder_history_begin(fl_decoder *dec);
+/* Inherited states take `in` (and count as set from here on). */
+void fl_decoder_history_apply(fl_decoder *dec, const fl_dec_history *in);
+/* Each state's last time if this batch set it, else `in`'s. */
+void fl_decoder_history_out(const fl_decoder *dec, const fl_dec_history *in,
+                            fl_dec_history *out);
 
 /* The JSON decoder on its own, for tests, fuzzing and benchmarks. */
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,

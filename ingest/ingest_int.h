@@ -52,6 +52,10 @@ struct fl_decoder {
     uint32_t rej[FL_BAD__COUNT], nrej;
     const fl_field_map *fields; /* the user's field names (borrowed), or NULL */
     void *state[FL_FORMAT__COUNT];
+    /* called before a pattern state whose last-event time this batch has
+     * not set is used for an RFC 3164 year (fl_decoder_history_hook) */
+    void (*hist_fn)(void *ud, fl_decoder *dec);
+    void *hist_ud;
 };
 
 fl_format fl_decoder_format(const fl_decoder *dec);

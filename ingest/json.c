@@ -281,7 +281,8 @@ static bool parse_number(parser *ps, value *v)
         v->s.n = (size_t)(ps->p - s);
         /* the line is NUL-terminated and the number's text is a valid JSON
          * number, so strtod stops exactly at its end */
-        v->num = strtod(s, NULL);
+        if (!fl_decimal_fast(s, v->s.n, &v->num))
+            v->num = strtod(s, NULL);
     }
     return true;
 }
@@ -494,6 +495,9 @@ bool fl_json_value_num(const value *v, double *out)
     char c0 = v->s.p[0];
     if (!(c0 == '-' || (c0 >= '0' && c0 <= '9')))
         return false;
+    /* the common short plain decimal, exactly as strtod reads it */
+    if (fl_decimal_fast(v->s.p, v->s.n, out))
+        return true;
     for (size_t i = 0; i < v->s.n; i++)
         if (!strchr("0123456789+-.eE", v->s.p[i]))
             return false;

@@ -32,6 +32,7 @@ extern const unit_suite unit_suite_metric_props; /* test_metric_props.c */
 extern const unit_suite unit_suite_fields;  /* test_fields.c: field names */
 extern const unit_suite unit_suite_samples; /* test_samples.c */
 extern const unit_suite unit_suite_ckpt_file; /* test_ckpt_file.c */
+extern const unit_suite unit_suite_reader;  /* test_reader.c: reader thread */
 
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
@@ -44,6 +45,7 @@ static const unit_suite *const suites[] = {
     &unit_suite_metric_props,
     &unit_suite_fields, &unit_suite_samples,
     &unit_suite_ckpt_file,
+    &unit_suite_reader,
 };
 
 static unsigned cur_failures;
