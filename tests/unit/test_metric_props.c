@@ -23,6 +23,7 @@
 #include "unit.h"
 
 #include <math.h>
+#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,118 @@ static void autocorrelated_run_length(void)
         if (getenv("UNIT_VERBOSE") || n > 2 * ARL_N / ARL)
             printf("    ar(1) 0.15 seed %d: %d alarms\n", (int)seed, n);
         CHECK_LE(n, 2 * ARL_N / ARL);
+    }
+}
+
+/* The detector's learned lag-1 autocorrelation of metric "m" of service 0,
+ * read from its checkpoint (detect/state.c: "ac_x", "ac_xy", "ac_xx");
+ * NAN when absent. */
+static const msgpack_object *mp_get(const msgpack_object *o, const char *key)
+{
+    if (!o || o->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == n &&
+            memcmp(kv->key.via.str.ptr, key, n) == 0)
+            return &kv->val;
+    }
+    return NULL;
+}
+
+static double mp_num(const msgpack_object *o)
+{
+    if (!o)
+        return NAN;
+    if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
+        return o->via.f64;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (double)o->via.u64;
+    return NAN;
+}
+
+static double learned_rho(const fl_detect *d)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    fl_detect_pack(d, &pk);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    double rho = NAN;
+    if (msgpack_unpack_next(&up, sb.data, sb.size, &off) ==
+        MSGPACK_UNPACK_SUCCESS) {
+        const msgpack_object *svcs = mp_get(&up.data, "svcs");
+        if (svcs && svcs->type == MSGPACK_OBJECT_ARRAY && svcs->via.array.size) {
+            const msgpack_object *mets = mp_get(&svcs->via.array.ptr[0], "mets");
+            if (mets && mets->type == MSGPACK_OBJECT_ARRAY &&
+                mets->via.array.size) {
+                const msgpack_object *m = &mets->via.array.ptr[0];
+                double x = mp_num(mp_get(m, "ac_x"));
+                double xy = mp_num(mp_get(m, "ac_xy"));
+                double xx = mp_num(mp_get(m, "ac_xx"));
+                rho = (xy - x * x) / (xx - x * x);
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&sb);
+    return rho;
+}
+
+/* The autocorrelation estimate (metric.c, ac_learn) finds real
+ * correlation, and a fresh shift cannot raise it before the alarm: it
+ * learns slowly (memory of 2000 samples) and only while both CUSUM sides
+ * are at zero. Learning it at the baseline's memory (120 samples) from
+ * every sample would read a 2 sd shift held for 20 samples as a
+ * correlation of about 0.5; here it stays within noise of zero. */
+static void autocorrelation_estimate(void)
+{
+    const double rhos[] = {0, 0.3, 0.6};
+    for (int i = 0; i < 3; i++) {
+        pcap c;
+        fl_detect *d = det(&c, 0);
+        unit_rng rng;
+        unit_rng_seed(&rng, 900 + (uint64_t)i);
+        fl_time t = T0;
+        double x = 0, e_sd = sqrt(1 - rhos[i] * rhos[i]);
+        for (int k = 0; k < 6000; k++, t += STEP) {
+            x = rhos[i] * x + e_sd * unit_rng_norm(&rng);
+            put(d, t, 100 + 4 * x);
+        }
+        fl_detect_advance(d, t + STEP);
+        double r = learned_rho(d);
+        if (getenv("UNIT_VERBOSE"))
+            printf("    ar(1) %.1f: learned %.3f\n", rhos[i], r);
+        /* in-control selection (CUSUM at zero) biases it low, not high */
+        CHECK(r > rhos[i] - 0.2 && r < rhos[i] + 0.1);
+        fl_detect_destroy(d);
+    }
+    /* i.i.d., then a 2 sd shift held for 20 samples: not read as
+     * correlation */
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        pcap c;
+        fl_detect *d = det(&c, 0);
+        unit_rng rng;
+        unit_rng_seed(&rng, 950 + seed);
+        fl_time t = T0;
+        for (int k = 0; k < 3000; k++, t += STEP)
+            put(d, t, 100 + 4 * unit_rng_norm(&rng));
+        fl_detect_advance(d, t + STEP);
+        double before = learned_rho(d);
+        for (int k = 0; k < 20; k++, t += STEP)
+            put(d, t, 108 + 4 * unit_rng_norm(&rng));
+        fl_detect_advance(d, t + STEP);
+        double after = learned_rho(d);
+        if (getenv("UNIT_VERBOSE"))
+            printf("    shift seed %d: learned %.3f -> %.3f\n", (int)seed,
+                   before, after);
+        CHECK(fabs(before) < 0.1);
+        CHECK(after - before < 0.02);
+        fl_detect_destroy(d);
     }
 }
 
@@ -477,7 +590,7 @@ static void severity(void)
 
 static const unit_test tests[] = {
     UNIT_TEST(run_length),      UNIT_TEST(detection_delay),
-    UNIT_TEST(autocorrelated_run_length),
+    UNIT_TEST(autocorrelated_run_length), UNIT_TEST(autocorrelation_estimate),
     UNIT_TEST(slow_drift),
     UNIT_TEST(daily_cycle_stops), UNIT_TEST(weekly_rhythm),
     UNIT_TEST(new_normal),
