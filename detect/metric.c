@@ -27,7 +27,7 @@
  * consecutive samples) and 1% of the level, so a flat series does not
  * alarm on the least step it can take.
  *
- * Two mechanisms deal with real metrics not being the i.i.d. Gaussian
+ * Several mechanisms deal with real metrics not being the i.i.d. Gaussian
  * series the ARL formula assumes:
  *   - a daily profile (MET_SLOTS slots of 5 min): the level plus the
  *     slot's learned offset predicts each sample, once that predicts
@@ -43,6 +43,9 @@
  *     a stationary series sets about ln(n) records in n samples. The price:
  *     after a huge excursion a metric only alarms on a bigger one until
  *     the record has decayed.
+ *   - the long-run variance: k and h are scaled by sqrt((1 + rho) /
+ *     (1 - rho)) for the residuals' lag-1 autocorrelation rho, learned
+ *     slowly and only in control (ac_factor, ac_learn).
  *
  * A monotone counter (never fell, rose on 90% of the steps of its first
  * warm-up) is judged by its rate per second, a fall to half or less being
@@ -55,18 +58,13 @@
  * bursty, and it cost half A 65.5 -> 49.5 and half B 68.1 -> 59.3 (more
  * than 100 extra detections, the tweets and known-cause series worst).
  * A doubled spread at the same mean is therefore not detected.
- * Also tried: inflating the sd by the long-run factor sqrt((1+rho)/(1-rho))
- * of the residuals' lag-1 autocorrelation rho (the ARL formula assumes
- * independent residuals; real metrics wander), rho capped. With rho an
- * EWMA of u_t u_{t-1} at the baseline's memory and a cap of 0.25 NAB rose
- * to 75.8 (half A 77.3, half B 73.5; caps 0.1 to 0.3 all beat both halves,
- * 0.4 and up lost), but a 2 sd level shift on i.i.d. data then went
- * undetected: the shift itself reads as correlation before the CUSUM
- * alarms. The variants that keep that property (rho from the mean squared
- * step, von Neumann's ratio; or a 10x slower estimate frozen while a CUSUM
- * is past h/2) lost on half B (66.9, 66.0 against 68.1) and still missed
- * some 2 sd shifts. Dropped: the detection-delay property
- * (test_metric_props.c) is worth more than points on these files.
+ * The residuals' lag-1 autocorrelation is corrected for (ac_factor): the
+ * first attempt, an EWMA of u_t u_{t-1} at the baseline's memory, raised
+ * NAB to 75.8 at a cap of 0.25 but read a fresh 2 sd shift as correlation
+ * before the CUSUM alarmed (the detection-delay property failed). The
+ * estimate kept learns slowly and only in control (see ac_factor);
+ * `autocorrelation_estimate` (test_metric_props.c) checks a shift cannot
+ * raise it.
  * Also tried: judging the first step of a flat series (no step seen, no
  * spread) against the floor before it sets the resolution, so that a
  * constant gauge that changes (a replica count) alarms. Sparse bursty
