@@ -7,6 +7,9 @@
  *   - detection delay: a level shift of k sd, k in {2, 3, 5}, up and down,
  *     is detected within a bound derived from the CUSUM's drift (k - 1.5)
  *     per sample, and the onset lands at the shift;
+ *   - autocorrelation: the residuals' lag-1 correlation is learned on
+ *     AR(1) series and a fresh shift does not raise it; AR(1) series stay
+ *     within the false-alarm budget and still detect a large shift;
  *   - production behaviours: a slow drift the baseline can follow does not
  *     alarm and a steep one does not alarm repeatedly; a daily cycle that
  *     stops alarms; a weekly rhythm is learned; a level shift that lasts
