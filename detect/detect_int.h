@@ -29,6 +29,8 @@
 #define MET_COUNTER 2
 #define MET_SLOTS 288      /* time-of-day slots of the daily profile (5 min) */
 #define MET_WSLOTS 168     /* hour-of-week slots of the weekly profile */
+#define MET_AC_MEMORY 2000 /* samples the residual autocorrelation remembers */
+#define MET_AC_WIN 3.0     /* ... from residuals winsorised at 3 sd */
 #define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
                             * 2 / (MET_MEMORY + 1)) */
 typedef struct {
@@ -68,6 +70,11 @@ typedef struct {
     uint8_t kind;      /* MET_UNDECIDED until the first warm-up ends, then
                         * MET_GAUGE or MET_COUNTER (judged by its rate) */
     double record;     /* largest CUSUM statistic reached, decaying */
+    /* lag-1 autocorrelation of the standardised residuals, learned slowly
+     * and only while in control (metric.c, ac_learn) */
+    double ac_u;       /* the last residual (winsorised), NaN: none yet */
+    double ac_x, ac_xy, ac_xx; /* averages of u_t, u_t u_{t-1}, u_t^2 */
+    uint32_t ac_n;     /* pairs learned (saturating at MET_AC_MEMORY) */
     fl_time record_t;  /* when record was last decayed (NONE: never) */
     alarm al;
     fl_time first_ts, last_ts; /* first and last sample fed (NONE: none) */

@@ -27,7 +27,7 @@
  * consecutive samples) and 1% of the level, so a flat series does not
  * alarm on the least step it can take.
  *
- * Two mechanisms deal with real metrics not being the i.i.d. Gaussian
+ * Several mechanisms deal with real metrics not being the i.i.d. Gaussian
  * series the ARL formula assumes:
  *   - a daily profile (MET_SLOTS slots of 5 min): the level plus the
  *     slot's learned offset predicts each sample, once that predicts
@@ -43,6 +43,9 @@
  *     a stationary series sets about ln(n) records in n samples. The price:
  *     after a huge excursion a metric only alarms on a bigger one until
  *     the record has decayed.
+ *   - the long-run variance: k and h are scaled by sqrt((1 + rho) /
+ *     (1 - rho)) for the residuals' lag-1 autocorrelation rho, learned
+ *     slowly and only in control (ac_factor, ac_learn).
  *
  * A monotone counter (never fell, rose on 90% of the steps of its first
  * warm-up) is judged by its rate per second, a fall to half or less being
@@ -55,18 +58,13 @@
  * bursty, and it cost half A 65.5 -> 49.5 and half B 68.1 -> 59.3 (more
  * than 100 extra detections, the tweets and known-cause series worst).
  * A doubled spread at the same mean is therefore not detected.
- * Also tried: inflating the sd by the long-run factor sqrt((1+rho)/(1-rho))
- * of the residuals' lag-1 autocorrelation rho (the ARL formula assumes
- * independent residuals; real metrics wander), rho capped. With rho an
- * EWMA of u_t u_{t-1} at the baseline's memory and a cap of 0.25 NAB rose
- * to 75.8 (half A 77.3, half B 73.5; caps 0.1 to 0.3 all beat both halves,
- * 0.4 and up lost), but a 2 sd level shift on i.i.d. data then went
- * undetected: the shift itself reads as correlation before the CUSUM
- * alarms. The variants that keep that property (rho from the mean squared
- * step, von Neumann's ratio; or a 10x slower estimate frozen while a CUSUM
- * is past h/2) lost on half B (66.9, 66.0 against 68.1) and still missed
- * some 2 sd shifts. Dropped: the detection-delay property
- * (test_metric_props.c) is worth more than points on these files.
+ * The residuals' lag-1 autocorrelation is corrected for (ac_factor): the
+ * first attempt, an EWMA of u_t u_{t-1} at the baseline's memory, raised
+ * NAB to 75.8 at a cap of 0.25 but read a fresh 2 sd shift as correlation
+ * before the CUSUM alarmed (the detection-delay property failed). The
+ * estimate kept learns slowly and only in control (see ac_factor);
+ * `autocorrelation_estimate` (test_metric_props.c) checks a shift cannot
+ * raise it.
  * Also tried: judging the first step of a flat series (no step seen, no
  * spread) against the floor before it sets the resolution, so that a
  * constant gauge that changes (a replica count) alarms. Sparse bursty
@@ -110,6 +108,8 @@
 #define MET_SEASON_RATE 0.25 /* profile EWMA weight per day of visits */
 #define MET_SEASON_GAIN 0.7  /* profile in use below this share of error */
 #define MET_RECORD_TAU (30 * DAY_NS) /* the record decays by e in 30 days */
+#define MET_AC_CAP 0.15     /* largest lag-1 autocorrelation corrected for */
+#define MET_AC_MIN 30        /* pairs learned before the correction applies */
 
 static int name_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
@@ -157,6 +157,7 @@ metric *fl_det_metric_new(fl_detect *d, svc_state *s, fl_str name)
     m->al.state = FL_DET_WARMUP;
     m->al.fast = NAN;
     m->first_ts = m->last_ts = m->record_t = FL_TIME_NONE;
+    m->ac_u = NAN;
     memmove(s->mets + pos + 1, s->mets + pos,
             (s->nmets - pos) * sizeof *s->mets);
     s->mets[pos] = m;
@@ -223,6 +224,78 @@ static double floor_sd(const metric *m)
     if (m->res > f)
         f = m->res;
     return f > 1e-12 ? f : 1e-12;
+}
+
+/* Autocorrelated residuals. The ARL formula (cusum.c) assumes independent
+ * residuals; real metrics wander. For an AR(1) residual u_t = rho u_{t-1}
+ * + e_t of unit variance, the CUSUM's increments z - k are correlated, and
+ * over the n samples of an excursion their sum has variance about
+ * n (1 + rho) / (1 - rho) (the long-run variance: 1 + 2 sum_j rho^j), not
+ * n. The CUSUM behaves like one on i.i.d. residuals whose sd is
+ * f = sqrt((1 + rho) / (1 - rho)), so at the threshold h of the i.i.d.
+ * budget its in-control run length collapses (ARL0 is exponential in
+ * h / f^2 under Siegmund's approximation). The correction: judge z / f,
+ * i.e. scale the reference and the threshold by f (k f, h f) and compare
+ * the record in units of z / f. The baseline itself (level, spread,
+ * winsorisation) still uses the raw sd.
+ *
+ * rho must not learn from the change the CUSUM is looking for: a fresh
+ * shift of d sd makes consecutive residuals positively correlated (their
+ * product is about d^2), and an estimate that followed it would raise f,
+ * and so h, before the alarm (the previous attempt, with rho learned at
+ * the baseline's memory of 120 samples, missed 2 sd shifts). So rho is
+ *   - learned only while in control: both CUSUM sides at zero before the
+ *     sample, no anomaly open, no hold-off; a pair (u_{t-1}, u_t) counts
+ *     only when both samples were in control;
+ *   - slow: the average of the first pairs, then an EWMA with a memory of
+ *     MET_AC_MEMORY samples (days at 1-5 min), so even pairs that slip
+ *     through before a CUSUM leaves zero move it by about d^2 / 2000;
+ *   - robust: residuals winsorised at MET_AC_WIN sd and centred (the
+ *     correlation of u - mean(u), so a baseline biased against a skewed
+ *     series is not read as correlation);
+ *   - seeded during warm-up (residuals from the warm-up's running mean);
+ *   - capped at MET_AC_CAP: wandering series (rho near 1) would otherwise
+ *     make the detector blind; their slow movements are the EWMA
+ *     baseline's and the record's business. NAB (bench/nab, both halves)
+ *     improves for every cap from 0.1 to 0.175 (docs/DETECTION.md); 0.15
+ *     is the middle of that plateau, f <= 1.16. */
+static double ac_factor(const metric *m)
+{
+    if (m->ac_n < MET_AC_MIN)
+        return 1;
+    double v = m->ac_xx - m->ac_x * m->ac_x;
+    if (!(v > 1e-12))
+        return 1;
+    double rho = (m->ac_xy - m->ac_x * m->ac_x) / v;
+    if (!(rho > 0))
+        return 1;
+    if (rho > MET_AC_CAP)
+        rho = MET_AC_CAP;
+    return sqrt((1 + rho) / (1 - rho));
+}
+
+/* Learns the lag-1 autocorrelation from the residual of deseasonalised
+ * sample xd against the baseline before it moves (sd with the floor fl);
+ * `calm`: the sample is in control. */
+static void ac_learn(metric *m, double xd, double fl, bool calm)
+{
+    double sd = sqrt(m->g.var + fl * fl);
+    double u = (xd - m->g.mean) / (sd > 0 ? sd : 1e-12);
+    if (!(u < MET_AC_WIN))
+        u = u > 0 || isnan(u) ? MET_AC_WIN : -MET_AC_WIN;
+    if (u < -MET_AC_WIN)
+        u = -MET_AC_WIN;
+    if (calm && !isnan(m->ac_u)) {
+        double w = 1.0 / (m->ac_n + 1.0);
+        if (w < 1.0 / MET_AC_MEMORY)
+            w = 1.0 / MET_AC_MEMORY;
+        m->ac_x += w * (u - m->ac_x);
+        m->ac_xy += w * (u * m->ac_u - m->ac_xy);
+        m->ac_xx += w * (u * u - m->ac_xx);
+        if (m->ac_n < MET_AC_MEMORY)
+            m->ac_n++;
+    }
+    m->ac_u = calm ? u : NAN;
 }
 
 /* ----------------------------------------------------------- anomalies */
@@ -493,6 +566,9 @@ static void relearn(metric *m, fl_time t)
     m->ms_d = m->ms_w = 0;
     memset(m->week, 0, sizeof m->week);
     memset(m->week_n, 0, sizeof m->week_n);
+    m->ac_u = NAN;
+    m->ac_xy = m->ac_xx = m->ac_x = 0;
+    m->ac_n = 0;
     m->first_ts = m->last_ts = t;
 }
 
@@ -556,9 +632,15 @@ static void feed(fl_detect *d, int32_t id, metric *m, fl_time t, double x,
     alarm *al = &m->al;
     bool in_alarm = al->state == FL_DET_ALARM;
     fl_gauss_params gp = fl_det_metric_params(d, m);
+    double fl = floor_sd(m);
+    bool warm = al->state == FL_DET_WARMUP;
+    bool calm = !in_alarm && m->hold == 0 && m->g.sp <= 0 && m->g.sn <= 0;
+    double f = warm ? 1 : ac_factor(m); /* the long-run sd factor */
+    ac_learn(m, xd, fl, calm && m->g.nobs > 1);
+    gp.k *= f;
+    gp.h *= f;
     double z;
-    fl_cusum_result r =
-        fl_gauss_update(&m->g, &gp, xd, floor_sd(m), t, in_alarm, &z);
+    fl_cusum_result r = fl_gauss_update(&m->g, &gp, xd, fl, t, in_alarm, &z);
     season_learn(d, m, t, x);
     if (al->state == FL_DET_WARMUP) {
         if (fl_gauss_warm(&m->g, &gp)) {
@@ -582,8 +664,9 @@ static void feed(fl_detect *d, int32_t id, metric *m, fl_time t, double x,
             return;
         }
         /* the record: an alarm must also beat the largest statistic this
-         * metric has reached (decaying over MET_RECORD_TAU) */
-        double stat = m->g.sp > m->g.sn ? m->g.sp : m->g.sn;
+         * metric has reached (decaying over MET_RECORD_TAU), in units of
+         * z / f like the threshold */
+        double stat = (m->g.sp > m->g.sn ? m->g.sp : m->g.sn) / f;
         if (m->record_t != FL_TIME_NONE && t > m->record_t)
             m->record *= exp(-(double)(t - m->record_t) / (double)MET_RECORD_TAU);
         m->record_t = t;

@@ -3,16 +3,21 @@
  * as one msgpack value, fl_detect_unpack reads it back into a fresh
  * detector and refuses anything it would not have produced itself.
  *
+ * Version 4 added a metric's residual autocorrelation ("ac_*", metric.c:
+ * ac_learn), learned over thousands of samples; a version-3 checkpoint
+ * is refused (its metrics would restart that learning silently with the
+ * wrong threshold), so a consumer upgraded across it starts from an empty
+ * --state-dir.
  * Version 3 added a metric's kind (counters judged by their rate) and its
  * weekly profile; a version-2 checkpoint is refused like any foreign one
  * (the maps are exact, and a metric's kind cannot be inferred afterwards),
  * so a consumer upgraded across it starts from an empty --state-dir.
  *
- * Layout, version 3 (maps with exactly the keys shown, packed in this
+ * Layout, version 4 (maps with exactly the keys shown, packed in this
  * order, read in any; "[x × n]" is an array of exactly n; conventions in
  * common/fl_ckpt.h):
  *
- *   detect   {"v": 3,
+ *   detect   {"v": 4,
  *             "conf": {"bucket": ns, "ring": slots per service at start,
  *                      "win": buckets in an end window},   must match ours
  *             "frontier": time | FL_TIME_NONE (INT64_MIN),
@@ -40,6 +45,10 @@
  *             "weekly": bool, "ms_d", "ms_w": f64,
  *             "week": [f32 × 168], "week_n": [u32 ≤ 255 × 168]
  *                     the weekly profile (added in layout 3),
+ *             "ac_u": f64 in [-3, 3] | NaN (none), "ac_x": f64 in [-3, 3],
+ *             "ac_xy": f64 in [-9, 9], "ac_xx": f64 in [0, 9],
+ *             "ac_n": u32 ≤ 2000   the residuals' lag-1 autocorrelation
+ *                     (added in layout 4),
  *             "seen": u64 samples fed,
  *             "hist": [[time, f64] × min(seen, 128)]   oldest first,
  *             "pend": [[time, f64] × ≤ 8192]   waiting in open buckets,
@@ -83,7 +92,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAYOUT_VERSION 3
+#define LAYOUT_VERSION 4
 #define SKETCH_MAX_N (FL_SKETCH_MAX_BINS + 8)
 #define SKETCH_LO_LIM (1 << 20)
 
@@ -250,7 +259,7 @@ static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
 
 static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
 {
-    msgpack_pack_map(pk, 27);
+    msgpack_pack_map(pk, 32);
     fl_pk_key(pk, "name");
     fl_pk_str(pk, m->name, m->len);
     fl_pk_key(pk, "kind");
@@ -307,6 +316,16 @@ static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
     msgpack_pack_array(pk, MET_WSLOTS);
     for (int i = 0; i < MET_WSLOTS; i++)
         msgpack_pack_uint64(pk, m->week_n[i]);
+    fl_pk_key(pk, "ac_u");
+    msgpack_pack_double(pk, m->ac_u);
+    fl_pk_key(pk, "ac_x");
+    msgpack_pack_double(pk, m->ac_x);
+    fl_pk_key(pk, "ac_xy");
+    msgpack_pack_double(pk, m->ac_xy);
+    fl_pk_key(pk, "ac_xx");
+    msgpack_pack_double(pk, m->ac_xx);
+    fl_pk_key(pk, "ac_n");
+    msgpack_pack_uint64(pk, m->ac_n);
     fl_pk_key(pk, "seen");
     msgpack_pack_uint64(pk, m->seen);
     fl_pk_key(pk, "hist");
@@ -672,7 +691,7 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         "last",  "hold",  "last_x", "record",  "record_t", "seasonal",
         "lvl_s", "lvl_p", "ms_p",  "ms_s",     "season",   "season_n",
         "seen",  "hist",  "pend",  "kind",  "weekly", "ms_d",  "ms_w",     "week",
-        "week_n", NULL};
+        "week_n", "ac_u", "ac_x", "ac_xy", "ac_xx", "ac_n", NULL};
     fl_rd *rd = c->rd;
     fl_detect *d = c->d;
     const char *name;
@@ -727,8 +746,18 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         !fl_rd_f_float(rd, o, "ms_d", &m->ms_d) ||
         !fl_rd_f_float(rd, o, "ms_w", &m->ms_w) ||
         !fl_rd_f_floats(rd, o, "week", MET_WSLOTS, m->week) ||
+        !fl_rd_f_float(rd, o, "ac_u", &m->ac_u) ||
+        !fl_rd_f_float(rd, o, "ac_x", &m->ac_x) ||
+        !fl_rd_f_float(rd, o, "ac_xy", &m->ac_xy) ||
+        !fl_rd_f_float(rd, o, "ac_xx", &m->ac_xx) ||
+        !fl_rd_f_u32(rd, o, "ac_n", MET_AC_MEMORY, &m->ac_n) ||
         !fl_rd_f_u64(rd, o, "seen", &m->seen))
         return false;
+    if (!(isnan(m->ac_u) || fabs(m->ac_u) <= MET_AC_WIN) ||
+        !(fabs(m->ac_x) <= MET_AC_WIN) ||
+        !(fabs(m->ac_xy) <= MET_AC_WIN * MET_AC_WIN) ||
+        !(m->ac_xx >= 0 && m->ac_xx <= MET_AC_WIN * MET_AC_WIN))
+        return fl_rd_fail(rd, "autocorrelation out of range");
     m->hold = (uint32_t)hold;
     m->kind = (uint8_t)kind;
     uint32_t visits[MET_SLOTS];
