@@ -40,6 +40,14 @@
 #define TAU_CHANGE (15.0 * 60 * FL_NS_PER_SEC)
 #define TAU_CHANGE_LATENT (60.0 * 60 * FL_NS_PER_SEC)
 #define TAU_SURGE (10.0 * 60 * FL_NS_PER_SEC)
+/* the latest change of a failing service keeps some weight for hours: a
+ * leak or a cache that slowly fills shows long after the deploy */
+#define LATENT_W 0.5
+#define TAU_LATENT_TAIL (120.0 * 60 * FL_NS_PER_SEC)
+/* a change at a caller breaks its callee as soon as the new requests
+ * arrive: only a tight time fit counts */
+#define CALLER_W 0.9
+#define TAU_CALLER (60.0 * FL_NS_PER_SEC)
 #define MIN_SCORE 0.05
 
 typedef struct {
@@ -53,6 +61,7 @@ typedef struct {
 
 typedef struct {
     fl_cause c;
+    int32_t explains; /* the anomalous service whose trouble it explains */
     double sort_key;
     uint32_t order; /* push order: canonical, since inputs are */
 } cand;
@@ -175,6 +184,44 @@ static void change_name(const fl_rca *r, const fl_change *ch, char *b, size_t n)
         snprintf(b, n, "%s %s of %s", kind, ch->change_id, svc);
     else
         snprintf(b, n, "%s of %s", kind, svc);
+}
+
+/* True when no other change of ch's service lies in (ch->ts, until]. */
+static bool latest_change(const fl_rca *r, const fl_change *ch, fl_time until)
+{
+    for (uint32_t i = 0; i < r->nchanges; i++) {
+        const fl_change *o = r->changes[i];
+        if (o != ch && o->service == ch->service && o->ts >= ch->ts &&
+            o->ts <= until && (o->ts > ch->ts || o > ch))
+            return false;
+    }
+    return true;
+}
+
+/* The failing callee a change at `caller` could explain: a root service
+ * (root >= 0.5) that `caller` calls, none of whose other anomalous callers
+ * is independent of `caller` (a callee failing for callers that did not
+ * change is not explained by this one). NULL when there is none. */
+static const svc_view *broken_callee(const fl_rca *r, const svc_view *v,
+                                     uint32_t nv, int32_t caller)
+{
+    const svc_view *best = NULL;
+    for (uint32_t i = 0; i < nv; i++) {
+        const svc_view *R = &v[i];
+        if (R->service == caller || R->root < 0.5 ||
+            !fl_rca_calls(r, caller, R->service))
+            continue;
+        bool others = false;
+        for (uint32_t k = 0; k < nv && !others; k++) {
+            int32_t o = v[k].service;
+            others = o != caller && o != R->service &&
+                     fl_rca_calls(r, o, R->service) &&
+                     !fl_rca_calls(r, caller, o) && !fl_rca_calls(r, o, caller);
+        }
+        if (!others && (!best || R->root > best->root))
+            best = R;
+    }
+    return best;
 }
 
 static int cand_cmp(const void *x, const void *y)
@@ -360,9 +407,44 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         double dt = (double)FL_MAX(0, ref - ch->ts);
         bool latent = surge && surge_base >= 0.5 && s && s->root >= 0.5;
         double fit = exp(-dt / (latent ? TAU_CHANGE_LATENT : TAU_CHANGE));
+        /* the last change of a failing root service keeps a long tail */
+        bool tail = false;
+        if (s && s->root >= 0.5 && latest_change(r, ch, ref + SLACK)) {
+            double ft = LATENT_W * exp(-dt / TAU_LATENT_TAIL);
+            if (ft > fit) {
+                fit = ft;
+                tail = true;
+            }
+        }
         double loc = s ? s->root : 0.1;
         double kindw = ch->kind == FL_CHANGE_ROLLBACK ? 0.6 : 1.0;
         double score = fit * loc * kindw;
+        int32_t explains = s ? ch->service : -1;
+        /* or the change made the service call a callee in a way that
+         * breaks it: tight time fit, discounted by the callee's own
+         * change */
+        const svc_view *callee = broken_callee(r, v, nv, ch->service);
+        double via = 0;
+        if (callee && ch->ts <= callee->onset + SLACK) {
+            double own = 0;
+            for (uint32_t k = 0; k < r->nchanges; k++) {
+                const fl_change *o = r->changes[k];
+                if (o->service != callee->service || o->ts > callee->onset + SLACK ||
+                    o->ts < t0 - r->conf.lookback)
+                    continue;
+                double odt = (double)FL_MAX(0, callee->onset - o->ts);
+                own = FL_MAX(own, FL_MAX(exp(-odt / TAU_CHANGE),
+                                         LATENT_W * exp(-odt / TAU_LATENT_TAIL)));
+            }
+            double cdt = (double)FL_MAX(0, callee->onset - ch->ts);
+            via = CALLER_W * exp(-cdt / TAU_CALLER) * callee->root * (1 - own) * kindw;
+            if (via > score) {
+                score = via;
+                explains = callee->service;
+            } else {
+                via = 0;
+            }
+        }
         if (score < MIN_SCORE) {
             if (!s)
                 add_ruled(inc, "%s at %s: %s stayed healthy", cname, hms,
@@ -377,6 +459,7 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             continue;
         }
         PUSH_CAND();
+        cs[ncs - 1].explains = explains;
         fl_cause *c = &cs[ncs - 1].c;
         c->type = FL_CAUSE_CHANGE;
         c->service = ch->service;
@@ -384,7 +467,16 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         c->at = ch->ts;
         c->score = score;
         const char *svc = fl_rca_service_name(r, ch->service);
-        if (s) {
+        if (via > 0) {
+            const char *cn = fl_rca_service_name(r, callee->service);
+            describe(what, sizeof what, callee->main);
+            add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
+                         fl_duration_human(callee->onset - ch->ts, dur, sizeof dur),
+                         cn, what);
+            add_evidence(c, "%s calls %s, where the incident began; no change "
+                            "of %s explains it, and no caller that did not "
+                            "change suffers from it", svc, cn, cn);
+        } else if (s) {
             describe(what, sizeof what, s->main);
             add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
                          fl_duration_human(ref - ch->ts, dur, sizeof dur), svc,
@@ -400,6 +492,10 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
                 add_evidence(c, "%.0f failed requests above baseline in %s",
                              (double)s->err->errors - s->err->expected_errors,
                              svc);
+            if (tail)
+                add_evidence(c, "the last change of %s before its trouble: a "
+                                "fault that builds up (a leak, a filling "
+                                "cache) shows late", svc);
             if (latent) {
                 describe(what, sizeof what, surge);
                 add_evidence(c, "%s broke when traffic surged at %s (%s): the "
@@ -414,7 +510,8 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         if (ch->author)
             add_evidence(c, "made by %s", ch->author);
         cs[ncs - 1].sort_key = score;
-        if (s && s->root >= 0.5 && score > best_root_change)
+        if (explains >= 0 && view_of(v, nv, explains)->root >= 0.5 &&
+            score > best_root_change)
             best_root_change = score;
     }
 
@@ -467,13 +564,15 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         for (uint32_t k = 0; k < ncs; k++) {
             if (cs[k].c.type != FL_CAUSE_CHANGE)
                 continue;
-            if (cs[k].c.service == s->service)
+            if (cs[k].explains == s->service)
                 explained = FL_MAX(explained, cs[k].c.score);
             else
                 elsewhere = FL_MAX(elsewhere, cs[k].c.score);
         }
-        double score = 0.85 * s->root * (1 - explained) * (1 - 0.5 * elsewhere) *
-                       (1 - 0.7 * surge_base);
+        /* a recorded change of the service itself is the likelier story
+         * (most incidents follow a change), hence twice its score */
+        double score = 0.85 * s->root * FL_MAX(0.0, 1 - 2 * explained) *
+                       (1 - 0.5 * elsewhere) * (1 - 0.7 * surge_base);
         const char *svc = fl_rca_service_name(r, s->service);
         if (score < MIN_SCORE)
             continue;

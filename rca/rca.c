@@ -393,6 +393,79 @@ static void ensure_unique_id(fl_rca *r, fl_incident *inc)
     }
 }
 
+#define RELATE_HOPS 4
+
+/* Marks in `mark` (indexed by service id, n entries) every service that
+ * `svc` reaches along call edges within RELATE_HOPS hops, callers to
+ * callees when `down`, else callees to callers. Each hop scans the edge
+ * set once: O(RELATE_HOPS * edges), edges bounded by FL_RCA_MAX_EDGES. */
+static void reach(const fl_rca *r, int32_t svc, bool down, uint8_t *mark,
+                  uint32_t n)
+{
+    mark[svc] = 1; /* 1: in the current frontier, 2: reached before */
+    for (int hop = 0; hop < RELATE_HOPS; hop++) {
+        bool grew = false;
+        for (uint32_t i = 0; i < r->edges_cap; i++) {
+            if (!r->edges[i])
+                continue;
+            uint64_t k = r->edges[i] - 1;
+            uint32_t from = (uint32_t)(k >> 32), to = (uint32_t)k;
+            if (!down) {
+                uint32_t t = from;
+                from = to;
+                to = t;
+            }
+            if (from < n && to < n && mark[from] == 1 &&
+                mark[to] == 0) {
+                mark[to] = 3; /* reached in this hop */
+                grew = true;
+            }
+        }
+        for (uint32_t i = 0; i < n; i++)
+            mark[i] = mark[i] == 1 ? 2 : mark[i] == 3 ? 1 : mark[i];
+        if (!grew)
+            break;
+    }
+}
+
+/* Whether an anomaly of `svc` belongs with `inc` as far as the call graph
+ * can tell: the same service, or one that `svc` reaches along calls (a
+ * callee, a callee's callee: where its trouble may come from) or that
+ * reaches `svc` (callers it may hurt), within RELATE_HOPS hops. Two
+ * failures at the same time in parts of the system that do not call each
+ * other (siblings sharing a healthy callee included) are two incidents,
+ * each with its own causes. When the graph knows nothing of `svc` (no
+ * upstream fields, no names in errors), time alone decides, as before. */
+static bool related(const fl_rca *r, const fl_incident *inc, int32_t svc)
+{
+    uint32_t n = 0;
+    bool known = false;
+    for (uint32_t i = 0; i < r->edges_cap; i++) {
+        if (!r->edges[i])
+            continue;
+        uint64_t k = r->edges[i] - 1;
+        uint32_t from = (uint32_t)(k >> 32), to = (uint32_t)k;
+        n = FL_MAX(n, FL_MAX(from, to) + 1);
+        known = known || (int32_t)from == svc || (int32_t)to == svc;
+    }
+    if (!known)
+        return true;
+    for (uint32_t i = 0; i < inc->nanoms; i++)
+        if (inc->anoms[i].service == svc)
+            return true;
+    uint8_t *down = fl_calloc(n, 1), *up = fl_calloc(n, 1);
+    reach(r, svc, true, down, n);
+    reach(r, svc, false, up, n);
+    bool rel = false;
+    for (uint32_t i = 0; i < inc->nanoms && !rel; i++) {
+        int32_t o = inc->anoms[i].service;
+        rel = o >= 0 && (uint32_t)o < n && (down[o] || up[o]);
+    }
+    free(down);
+    free(up);
+    return rel;
+}
+
 void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
 {
     /* an update to an anomaly we already hold? */
@@ -433,7 +506,8 @@ void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
             continue;
         fl_time until = active_until(inc);
         if (a->onset <= (until == INT64_MAX ? until : until + r->conf.join) &&
-            a->onset >= inc->start - r->conf.join) {
+            a->onset >= inc->start - r->conf.join &&
+            related(r, inc, a->service)) {
             add_anomaly(r, inc, a);
             summarise(r, inc);
             rerank(r, inc);
