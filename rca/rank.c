@@ -47,8 +47,12 @@
 /* a change at a caller breaks its callee as soon as the new requests
  * arrive: only a tight time fit counts */
 #define CALLER_W 0.9
-#define TAU_CALLER (60.0 * FL_NS_PER_SEC)
+#define TAU_CALLER (90.0 * FL_NS_PER_SEC)
+/* a deploy of a caller more often breaks the caller itself than what it
+ * calls; flags and config changes switch request behaviour at once */
+#define CALLER_DEPLOY_W 0.5
 #define MIN_SCORE 0.05
+#define GRAPH_PROPAGATED 0.75
 
 typedef struct {
     int32_t service;
@@ -56,6 +60,7 @@ typedef struct {
     double err_excess, lat_ratio, drop;
     double mag, propagated, root;
     int32_t blamed; /* service most of its errors name */
+    bool by_graph;  /* blamed from the call graph, not from its lines */
     const fl_anomaly *err, *main;
 } svc_view;
 
@@ -328,10 +333,30 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             uint64_t total = s->err->errors;
             s->propagated = total ? FL_MIN(1.0, (double)best / (double)total) : 0;
         }
+    }
+    /* the call graph says the same when lines do not name the callee (or
+     * named it only after the alarm): s calls a service whose trouble is at
+     * least half the incident's worst and began no later than s's */
+    for (uint32_t i = 0; i < nv; i++) {
+        svc_view *s = &v[i];
+        for (uint32_t k = 0; k < nv; k++) {
+            const svc_view *o = &v[k];
+            if (o != s && o->mag >= 0.5 && o->onset <= s->onset + ONSET_TIE &&
+                fl_rca_calls(r, s->service, o->service)) {
+                if (s->propagated < GRAPH_PROPAGATED) {
+                    s->propagated = GRAPH_PROPAGATED;
+                    s->blamed = o->service;
+                    s->by_graph = true;
+                }
+            }
+        }
+    }
+    for (uint32_t i = 0; i < nv; i++) {
+        svc_view *s = &v[i];
         /* onsets are estimated to a bucket or two: closer than ONSET_TIE
          * says nothing about which came first */
         double dt = (double)FL_MAX(0, s->onset - t0 - ONSET_TIE);
-        s->root = exp(-dt / TAU_ONSET) * (0.5 + 0.5 * m) *
+        s->root = exp(-dt / TAU_ONSET) * (0.5 + 0.5 * s->mag) *
                   (1 - 0.8 * s->propagated);
         max_root = FL_MAX(max_root, s->root);
     }
@@ -436,8 +461,11 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
                 own = FL_MAX(own, FL_MAX(exp(-odt / TAU_CHANGE),
                                          LATENT_W * exp(-odt / TAU_LATENT_TAIL)));
             }
-            double cdt = (double)FL_MAX(0, callee->onset - ch->ts);
-            via = CALLER_W * exp(-cdt / TAU_CALLER) * callee->root * (1 - own) * kindw;
+            double cdt = (double)FL_MAX(0, callee->onset - ch->ts - ONSET_TIE);
+            double cw = ch->kind == FL_CHANGE_FLAG || ch->kind == FL_CHANGE_CONFIG
+                            ? CALLER_W
+                            : CALLER_W * CALLER_DEPLOY_W;
+            via = cw * exp(-cdt / TAU_CALLER) * callee->root * (1 - own) * kindw;
             if (via > score) {
                 score = via;
                 explains = callee->service;
@@ -565,13 +593,15 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             if (cs[k].c.type != FL_CAUSE_CHANGE)
                 continue;
             if (cs[k].explains == s->service)
-                explained = FL_MAX(explained, cs[k].c.score);
+                /* a recorded change of the service itself is the likelier
+                 * story (most incidents follow a change): twice its score */
+                explained = FL_MAX(explained, cs[k].c.service == s->service
+                                                  ? 2 * cs[k].c.score
+                                                  : cs[k].c.score);
             else
                 elsewhere = FL_MAX(elsewhere, cs[k].c.score);
         }
-        /* a recorded change of the service itself is the likelier story
-         * (most incidents follow a change), hence twice its score */
-        double score = 0.85 * s->root * FL_MAX(0.0, 1 - 2 * explained) *
+        double score = 0.85 * s->root * FL_MAX(0.0, 1 - explained) *
                        (1 - 0.5 * elsewhere) * (1 - 0.7 * surge_base);
         const char *svc = fl_rca_service_name(r, s->service);
         if (score < MIN_SCORE)
@@ -590,7 +620,10 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
                             "%u services whose errors or latency rose", svc, nv);
         /* who suffers because of it */
         for (uint32_t k = 0; k < nv; k++) {
-            if (v[k].blamed == s->service && v[k].err) {
+            if (v[k].blamed == s->service && v[k].by_graph) {
+                add_evidence(c, "%s calls %s and its trouble began no earlier",
+                             fl_rca_service_name(r, v[k].service), svc);
+            } else if (v[k].blamed == s->service && v[k].err) {
                 add_evidence(c, "%.0f%% of %s's errors name %s as the failing "
                                 "upstream", 100 * v[k].propagated,
                              fl_rca_service_name(r, v[k].service), svc);
