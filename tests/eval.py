@@ -36,6 +36,7 @@ import argparse
 import calendar
 import concurrent.futures
 import json
+import math
 import os
 import shutil
 import statistics
@@ -47,6 +48,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen", "scenario.py")
 MARGIN_S = 120.0
+EARLY_S = 600.0
 
 
 def parse_time(s):
@@ -74,7 +76,7 @@ def parse_time(s):
 def pctl(xs, q):
     """The q-quantile (nearest rank) of a non-empty list."""
     xs = sorted(xs)
-    i = min(len(xs) - 1, max(0, int(round(q * len(xs) + 0.5)) - 1))
+    i = min(len(xs) - 1, max(0, int(math.ceil(q * len(xs) - 1e-9)) - 1))
     return xs[i]
 
 
@@ -148,7 +150,9 @@ def score_fault(f, spans, t_end):
     exp = f["expected_top"]
     acc = f.get("acceptable_top3") or []
     r["alt_total"] = len(acc)
-    over = [x for x in spans if x[0] <= fe and x[1] >= fs]
+    # an incident that was already raised long before the fault began (an
+    # ongoing one from another cause) does not count as detecting it
+    over = [x for x in spans if x[0] <= fe and x[1] >= fs and x[2] >= fs - EARLY_S]
     r["overlapping"] = len(over)
     if not over:
         return r

@@ -13,6 +13,7 @@
 #              no incident in quiet hours (sanitizer build)
 #   scenarios  fresh seeds of the scenario generator (release build):
 #              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour
+#   accuracy   bench/accuracy.py on hand-made labels with known figures
 #   determinism  the result document is byte-identical across runs
 set -u
 cd "$(dirname "$0")/.."
@@ -87,6 +88,7 @@ suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
     --fixtures fixtures --min-top1 1.0 --min-top3 1.0 --max-fp-per-hour 0
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
     --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05
+suite accuracy-harness sh tests/accuracy/run.sh "$REL"
 
 determinism() {
     k=fixtures/surge_breaks_update
