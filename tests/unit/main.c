@@ -27,6 +27,7 @@ extern const unit_suite unit_suite_msgpack; /* test_msgpack.c */
 extern const unit_suite unit_suite_otlp;    /* test_otlp.c */
 extern const unit_suite unit_suite_influx;  /* test_influx.c */
 extern const unit_suite unit_suite_metric;  /* test_metric.c */
+extern const unit_suite unit_suite_rca;     /* test_rca.c: grouping, ranking */
 
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
@@ -35,6 +36,7 @@ static const unit_suite *const suites[] = {
     &unit_suite_logfmt, &unit_suite_pattern,
     &unit_suite_msgpack, &unit_suite_otlp,
     &unit_suite_influx, &unit_suite_metric,
+    &unit_suite_rca,
 };
 
 static unsigned cur_failures;
