@@ -25,6 +25,12 @@
  *              * (1 - 0.7 * surge): what is left when no recorded change
  *              or surge explains the anomaly.
  *
+ * Additions (docs/RANKING.md has the full model and why): the call graph
+ * marks a caller of an earlier anomalous callee as 75% propagated; the
+ * latest change of a root service keeps a tail 0.5 exp(-dt / 2 h); a change
+ * at a caller can explain its broken callee with a tight fit (90 s, deploys
+ * halved); the service score subtracts twice its own change's score.
+ *
  * Candidates scoring under 0.05 are listed as ruled out, with the reason.
  */
 #include "rca_int.h"
