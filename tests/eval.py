@@ -452,8 +452,9 @@ def main():
         pk = per_kind.get(k)
         if not pk:
             continue
-        print("%-22s %6d %6.0f%% %6.0f%% %6.0f%% %7s %7s %8.2f" % (
-            k, pk[0], pct(pk[1], pk[0]), pct(pk[2], pk[0]), pct(pk[3], pk[0]),
+        pc = lambda x: ("%6.0f%%" % pct(x, pk[0])) if pk[0] else "%7s" % "-"
+        print("%-22s %6d %s %s %s %7s %7s %8.2f" % (
+            k, pk[0], pc(pk[1]), pc(pk[2]), pc(pk[3]),
             "%.0f" % pctl(pk[4], 0.5) if pk[4] else "-", "%.0f" % pctl(pk[4], 0.9) if pk[4] else "-",
             pk[5] / pk[6] if pk[6] else 0.0))
     buckets = calibration(calib)
