@@ -14,6 +14,8 @@
 #   scenarios  fresh seeds of the scenario generator (release build):
 #              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour
 #   accuracy   bench/accuracy.py on hand-made labels with known figures
+#   report     hostile log strings through the Markdown and HTML reports
+#              (the Chromium render: make test-report-browser)
 #   determinism  the result document is byte-identical across runs
 set -u
 cd "$(dirname "$0")/.."
@@ -89,6 +91,7 @@ suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
     --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05
 suite accuracy-harness sh tests/accuracy/run.sh "$REL"
+suite report-escaping sh tests/report/run.sh "$REL"
 
 determinism() {
     k=fixtures/surge_breaks_update
