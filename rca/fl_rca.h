@@ -21,6 +21,10 @@ typedef struct {
     fl_change_kind kind;
     int32_t service;
     char *version, *change_id, *author;
+    /* version split (deploys and rollbacks with a version): the service's
+     * requests from the change until its next change, by whether the line
+     * names this version: requests and errors on it, then on others */
+    uint32_t vs[4];
 } fl_change;
 
 typedef enum {
@@ -90,6 +94,11 @@ void fl_rca_change(fl_rca *rca, const fl_event *ev, int32_t service);
 #define FL_RCA_MAX_EDGES 65536
 void fl_rca_edge(fl_rca *rca, int32_t caller, int32_t callee);
 bool fl_rca_calls(const fl_rca *rca, int32_t caller, int32_t callee);
+/* A request of `service` whose line names the version serving it: counted
+ * for the version split of the service's latest versioned change (the
+ * ranking compares error rates on the new version and on the others). */
+void fl_rca_request(fl_rca *rca, int32_t service, fl_str version, fl_time ts,
+                    bool error);
 void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
 /* Event time has reached `watermark`: incidents whose anomalies all ended
  * more than `join` ago are ranked and closed. */

@@ -62,7 +62,8 @@
 
 typedef struct {
     int32_t service;
-    fl_time onset;
+    fl_time onset, shown; /* the same: kept apart in case ordering ever
+                           * needs a corrected onset */
     double err_excess, lat_ratio, drop;
     double mag, propagated, root;
     int32_t blamed; /* service most of its errors name */
@@ -197,6 +198,30 @@ static void change_name(const fl_rca *r, const fl_change *ch, char *b, size_t n)
         snprintf(b, n, "%s of %s", kind, svc);
 }
 
+/* Version split: the errors of ch's service since ch, on ch's version and
+ * on the others (two-proportion z statistic). +1 when the errors are
+ * concentrated on the new version (z >= 4 and at least twice the rate),
+ * -1 when both saw plenty of requests and fail alike (|z| < 1), else 0. */
+#define VS_MIN_REQ 20
+static int version_split(const fl_change *ch, double *p_new, double *p_old)
+{
+    double n1 = ch->vs[0], e1 = ch->vs[1], n0 = ch->vs[2], e0 = ch->vs[3];
+    if (n1 < VS_MIN_REQ || n0 < VS_MIN_REQ)
+        return 0;
+    *p_new = e1 / n1;
+    *p_old = e0 / n0;
+    double p = (e1 + e0) / (n1 + n0);
+    double se = sqrt(p * (1 - p) * (1 / n1 + 1 / n0));
+    if (se <= 0)
+        return 0;
+    double z = (*p_new - *p_old) / se;
+    if (z >= 4 && *p_new >= 2 * *p_old)
+        return 1;
+    if (fabs(z) < 1 && n1 >= 5 * VS_MIN_REQ && n0 >= 5 * VS_MIN_REQ)
+        return -1;
+    return 0;
+}
+
 /* True when no other change of ch's service lies in (ch->ts, until]. */
 static bool latest_change(const fl_rca *r, const fl_change *ch, fl_time until)
 {
@@ -280,13 +305,17 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         if (!s) {
             s = &v[nv++];
             s->service = a->service;
-            s->onset = a->onset;
+            s->onset = INT64_MAX;
+            s->shown = a->onset;
             s->blamed = -1;
         }
-        if (a->onset < s->onset)
-            s->onset = a->onset;
-        if (a->onset < t0)
-            t0 = a->onset;
+        if (a->onset < s->shown)
+            s->shown = a->onset;
+        fl_time on = a->onset;
+        if (on < s->onset)
+            s->onset = on;
+        if (on < t0)
+            t0 = on;
         if (a->signal == FL_SIG_ERROR_RATE) {
             s->err = a;
             s->err_excess = FL_MAX(0, a->peak - a->baseline);
@@ -391,8 +420,22 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
     uint32_t nsurging = 0;
     for (uint32_t i = 0; i < inc->nanoms; i++) {
         const fl_anomaly *a = &inc->anoms[i];
-        if (fl_anomaly_is_impact(a) || a->signal != FL_SIG_REQUEST_RATE ||
-            a->onset > t0 + 2 * SLACK)
+        if (fl_anomaly_is_impact(a) || a->signal != FL_SIG_REQUEST_RATE)
+            continue;
+        /* it must not come after the trouble it could explain: where the
+         * graph knows the surging service, the trouble of the services its
+         * traffic reaches (another part of the system may have failed
+         * earlier, or its onset be estimated early); else any trouble */
+        bool known = false, reaches = false;
+        fl_time first = INT64_MAX;
+        for (uint32_t k = 0; k < nv; k++)
+            if (fl_rca_reaches(r, a->service, v[k].service, &known)) {
+                reaches = true;
+                first = FL_MIN(first, v[k].onset);
+            }
+        if (known && !reaches)
+            continue; /* the other entry's noise is not this surge */
+        if (a->onset > (known ? first : t0) + 2 * SLACK)
             continue;
         nsurging++;
         bool called = false;
@@ -450,6 +493,15 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         double loc = s ? s->root : 0.1;
         double kindw = ch->kind == FL_CHANGE_ROLLBACK ? 0.6 : 1.0;
         double score = fit * loc * kindw;
+        /* errors concentrated on the new version say "this change" more
+         * directly than time or place can; errors alike on every version
+         * say the trouble is not in it */
+        double p_new = 0, p_old = 0;
+        int split = s && s->err ? version_split(ch, &p_new, &p_old) : 0;
+        if (split > 0)
+            score = FL_MAX(score, 0.9 * kindw);
+        else if (split < 0)
+            score *= 0.5;
         int32_t explains = s ? ch->service : -1;
         /* or the change made the service call a callee in a way that
          * breaks it: tight time fit, discounted by the callee's own
@@ -526,6 +578,14 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
                 add_evidence(c, "%.0f failed requests above baseline in %s",
                              (double)s->err->errors - s->err->expected_errors,
                              svc);
+            if (split > 0)
+                add_evidence(c, "errors concentrated on %s: %.1f%% of its "
+                                "%u requests failed, %.2f%% on other versions",
+                             ch->version, 100 * p_new, ch->vs[0], 100 * p_old);
+            else if (split < 0)
+                add_evidence(c, "but %s's other versions fail as often "
+                                "(%.2f%% on %s, %.2f%% elsewhere)",
+                             svc, 100 * p_new, ch->version, 100 * p_old);
             if (tail)
                 add_evidence(c, "the last change of %s before its trouble: a "
                                 "fault that builds up (a leak, a filling "
@@ -616,10 +676,10 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         fl_cause *c = &cs[ncs - 1].c;
         c->type = FL_CAUSE_SERVICE;
         c->service = s->service;
-        c->at = s->onset;
+        c->at = s->shown;
         c->score = score;
         describe(what, sizeof what, s->main);
-        fl_time_hms(s->onset, hms, sizeof hms);
+        fl_time_hms(s->shown, hms, sizeof hms);
         add_evidence(c, "%s's %s from %s", svc, what, hms);
         if (nv > 1 && s->root >= 0.999)
             add_evidence(c, "%s's anomaly began first and is the strongest of the "

@@ -71,6 +71,7 @@ void fl_rca_destroy(fl_rca *r)
         free(r->changes[i]);
     }
     free(r->changes);
+    free(r->latest);
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         fl_incident_clear_causes(inc);
@@ -134,11 +135,54 @@ void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
         i--;
     }
     r->changes[i] = c;
+    fl_rca_index_versions(r);
     /* an open incident may gain a candidate: re-rank it */
     for (uint32_t k = 0; k < r->nincs; k++)
         if (r->incs[k]->state == FL_INCIDENT_OPEN &&
             c->ts <= r->incs[k]->start + r->conf.join)
             rerank(r, r->incs[k]);
+}
+
+/* The latest change of each service: a versioned deploy or rollback is the
+ * one whose version split is counted; any later change ends counting for
+ * it (then the service's version mix has another cause). */
+void fl_rca_index_versions(fl_rca *r)
+{
+    for (uint32_t i = 0; i < r->nlatest; i++)
+        r->latest[i] = NULL;
+    for (uint32_t i = 0; i < r->nchanges; i++) {
+        fl_change *c = r->changes[i];
+        if (c->service < 0)
+            continue;
+        if ((uint32_t)c->service >= r->nlatest) {
+            uint32_t n = (uint32_t)c->service + 1;
+            n = FL_MAX(n, r->nlatest * 2);
+            r->latest = fl_realloc(r->latest, n * sizeof *r->latest);
+            for (uint32_t k = r->nlatest; k < n; k++)
+                r->latest[k] = NULL;
+            r->nlatest = n;
+        }
+        r->latest[c->service] = c; /* in time order: the last wins */
+    }
+}
+
+void fl_rca_request(fl_rca *r, int32_t svc, fl_str version, fl_time ts,
+                    bool error)
+{
+    if (svc < 0 || (uint32_t)svc >= r->nlatest || !version.n)
+        return;
+    fl_change *c = r->latest[svc];
+    if (!c || !c->version ||
+        (c->kind != FL_CHANGE_DEPLOY && c->kind != FL_CHANGE_ROLLBACK) ||
+        ts < c->ts || ts > c->ts + r->conf.lookback)
+        return;
+    bool mine = strlen(c->version) == version.n &&
+                memcmp(c->version, version.p, version.n) == 0;
+    uint32_t *v = &c->vs[mine ? 0 : 2];
+    if (v[0] < UINT32_MAX) {
+        v[0]++;
+        v[1] += error;
+    }
 }
 
 static uint64_t edge_key(int32_t caller, int32_t callee)
@@ -426,6 +470,29 @@ static void reach(const fl_rca *r, int32_t svc, bool down, uint8_t *mark,
         if (!grew)
             break;
     }
+}
+
+bool fl_rca_reaches(const fl_rca *r, int32_t from, int32_t to, bool *known)
+{
+    uint32_t n = 0;
+    *known = false;
+    for (uint32_t i = 0; i < r->edges_cap; i++) {
+        if (!r->edges[i])
+            continue;
+        uint64_t k = r->edges[i] - 1;
+        uint32_t a = (uint32_t)(k >> 32), b = (uint32_t)k;
+        n = FL_MAX(n, FL_MAX(a, b) + 1);
+        *known = *known || (int32_t)a == from;
+    }
+    if (from == to)
+        return true;
+    if (!*known || from < 0 || to < 0 || (uint32_t)from >= n || (uint32_t)to >= n)
+        return false;
+    uint8_t *mark = fl_calloc(n, 1);
+    reach(r, from, true, mark, n);
+    bool hit = mark[to] != 0;
+    free(mark);
+    return hit;
 }
 
 /* Whether an anomaly of `svc` belongs with `inc` as far as the call graph

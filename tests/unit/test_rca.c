@@ -259,7 +259,64 @@ static void unexplained_is_service(void)
     world_done(&w);
 }
 
+static bool has_evidence(const fl_cause *c, const char *needle)
+{
+    for (uint32_t i = 0; i < c->nevidence; i++)
+        if (strstr(c->evidence[i], needle))
+            return true;
+    return false;
+}
+
+/* requests of cart after its deploy: n on v2 (e failing), m on v1 (f) */
+static void traffic(world *w, uint32_t n, uint32_t e, uint32_t m, uint32_t f)
+{
+    int32_t cart = svc(w, "cart");
+    for (uint32_t i = 0; i < n; i++)
+        fl_rca_request(w->rca, cart, (fl_str){"v2", 2}, T0 + i * SEC, i < e);
+    for (uint32_t i = 0; i < m; i++)
+        fl_rca_request(w->rca, cart, (fl_str){"v1", 2}, T0 + i * SEC, i < f);
+}
+
+/* A canary: errors concentrated on the new version make an old deploy
+ * the cause even 50 minutes on; errors alike on both versions halve it. */
+static void version_split(void)
+{
+    world w;
+    world_init(&w);
+    shop_graph(&w);
+    change(&w, FL_CHANGE_DEPLOY, "cart", "v2", "chg-canary", T0 - 50 * 60 * SEC);
+    traffic(&w, 100, 50, 900, 3);
+    errors(&w, "cart", T0, 0.005, 0.06, NULL);
+    const fl_cause *c = top(&w, 0);
+    REQUIRE(c != NULL);
+    CHECK_STR(fl_cause_kind(c), "deploy");
+    CHECK(c->score >= 0.9);
+    CHECK(has_evidence(c, "errors concentrated on v2"));
+    world_done(&w);
+
+    world_init(&w);
+    shop_graph(&w);
+    change(&w, FL_CHANGE_DEPLOY, "cart", "v2", "chg-innocent", T0 - 2 * 60 * SEC);
+    traffic(&w, 500, 25, 500, 26);
+    errors(&w, "cart", T0, 0.005, 0.05, NULL);
+    fl_rca_finish(w.rca);
+    const fl_incident *inc = fl_rca_get(w.rca, 0);
+    REQUIRE(inc != NULL);
+    bool seen = false;
+    for (uint32_t i = 0; i < inc->ncauses; i++) {
+        const fl_cause *o = &inc->causes[i];
+        if (o->type == FL_CAUSE_CHANGE) {
+            seen = true;
+            CHECK(o->score < 0.6);
+            CHECK(has_evidence(o, "other versions fail as often"));
+        }
+    }
+    CHECK(seen);
+    world_done(&w);
+}
+
 static const unit_test tests[] = {
+    UNIT_TEST(version_split),
     UNIT_TEST(split_along_call_graph),
     UNIT_TEST(shared_callee_joins),
     UNIT_TEST(no_graph_groups_by_time),
