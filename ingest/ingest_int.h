@@ -22,6 +22,7 @@ typedef enum {
     F_CHANGE_ID,
     F_AUTHOR,
     F_UPSTREAM,
+    F_TRACE,
     F__COUNT
 } field;
 #define FL_JSON_FIELDS F__COUNT

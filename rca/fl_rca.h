@@ -94,6 +94,16 @@ void fl_rca_change(fl_rca *rca, const fl_event *ev, int32_t service);
 #define FL_RCA_MAX_EDGES 65536
 void fl_rca_edge(fl_rca *rca, int32_t caller, int32_t callee);
 bool fl_rca_calls(const fl_rca *rca, int32_t caller, int32_t callee);
+/* A request line carrying a trace id. Two lines of the same trace from
+ * different services within a minute make a call edge, from the one with
+ * the longer latency (a caller's includes its callee's) to the other. The
+ * last line per trace is kept in a fixed table of FL_RCA_TRACE_SLOTS
+ * (hashed, overwritten on collision): bounded memory, and an edge only
+ * needs to be seen once. Not checkpointed: lines in flight at a restart
+ * only delay an edge. */
+#define FL_RCA_TRACE_SLOTS 4096
+void fl_rca_trace(fl_rca *rca, fl_str trace_id, int32_t service,
+                  double latency_ms, fl_time ts);
 /* A request of `service` whose line names the version serving it: counted
  * for the version split of the service's latest versioned change (the
  * ranking compares error rates on the new version and on the others). */

@@ -11,6 +11,7 @@
  */
 #include "rca_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ void fl_rca_destroy(fl_rca *r)
     }
     free(r->changes);
     free(r->latest);
+    free(r->traces);
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         fl_incident_clear_causes(inc);
@@ -183,6 +185,27 @@ void fl_rca_request(fl_rca *r, int32_t svc, fl_str version, fl_time ts,
         v[0]++;
         v[1] += error;
     }
+}
+
+void fl_rca_trace(fl_rca *r, fl_str id, int32_t svc, double lat, fl_time ts)
+{
+    if (svc < 0 || !id.n || isnan(lat))
+        return;
+    if (!r->traces)
+        r->traces = fl_calloc(FL_RCA_TRACE_SLOTS, sizeof *r->traces);
+    uint64_t h = fl_hash64(id.p, id.n, 0x7472616365ULL) | 1;
+    struct fl_trace_slot *s = &r->traces[h % FL_RCA_TRACE_SLOTS];
+    if (s->hash == h && s->service != svc &&
+        llabs(s->ts - ts) <= 60 * FL_NS_PER_SEC && s->latency_ms != lat) {
+        if (lat > s->latency_ms)
+            fl_rca_edge(r, svc, s->service);
+        else
+            fl_rca_edge(r, s->service, svc);
+    }
+    s->hash = h;
+    s->service = svc;
+    s->latency_ms = lat;
+    s->ts = ts;
 }
 
 static uint64_t edge_key(int32_t caller, int32_t callee)

@@ -17,6 +17,12 @@ struct fl_rca {
     fl_change **latest; /* per service id: its latest deploy/rollback with
                          * a version (version split), or NULL */
     uint32_t nlatest;
+    struct fl_trace_slot {
+        uint64_t hash; /* 0: empty */
+        int32_t service;
+        double latency_ms;
+        fl_time ts;
+    } *traces; /* FL_RCA_TRACE_SLOTS, allocated on first use */
     fl_anomaly *pending; /* surges not (yet) part of an incident */
     uint32_t npending, pending_cap;
 };

@@ -15,6 +15,7 @@
 #              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour,
 #              scores calibrated (docs/RANKING.md §4); all 22 kinds
 #   accuracy   bench/accuracy.py on hand-made labels with known figures
+#   trace-edges  call edges from trace ids alone split two incidents
 #   report     hostile log strings through the Markdown and HTML reports
 #              (the Chromium render: make test-report-browser)
 #   determinism  the result document is byte-identical across runs
@@ -94,6 +95,7 @@ suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
     --check-calibration
 suite accuracy-harness sh tests/accuracy/run.sh "$REL"
 suite report-escaping sh tests/report/run.sh "$REL"
+suite trace-edges sh tests/rca/trace_edges.sh "$REL"
 
 determinism() {
     k=fixtures/surge_breaks_update

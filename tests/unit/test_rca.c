@@ -315,7 +315,32 @@ static void version_split(void)
     world_done(&w);
 }
 
+/* Lines of one trace from two services: the longer one is the caller.
+ * Different traces, the same service, a minute apart or no latency: no
+ * edge. */
+static void trace_edges(void)
+{
+    world w;
+    world_init(&w);
+    int32_t api = svc(&w, "api"), cart = svc(&w, "cart"), pg = svc(&w, "postgres");
+    fl_str t1 = {"4bf92f3577b34da6a3ce929d0e0e4736", 32}, t2 = {"00f067aa0ba902b7", 16};
+    fl_rca_trace(w.rca, t1, cart, 12.0, T0);
+    fl_rca_trace(w.rca, t1, api, 15.5, T0 + SEC / 10);
+    CHECK(fl_rca_calls(w.rca, api, cart));
+    CHECK(!fl_rca_calls(w.rca, cart, api));
+    fl_rca_trace(w.rca, t2, pg, 3.0, T0);
+    fl_rca_trace(w.rca, t2, pg, 4.0, T0);               /* same service */
+    fl_rca_trace(w.rca, (fl_str){"other", 5}, cart, 9.0, T0); /* other trace */
+    CHECK(!fl_rca_calls(w.rca, cart, pg));
+    fl_rca_trace(w.rca, t2, cart, 20.0, T0 + 61 * SEC); /* too late */
+    CHECK(!fl_rca_calls(w.rca, cart, pg));
+    fl_rca_trace(w.rca, t2, pg, NAN, T0 + 61 * SEC);      /* no latency */
+    CHECK(!fl_rca_calls(w.rca, cart, pg));
+    world_done(&w);
+}
+
 static const unit_test tests[] = {
+    UNIT_TEST(trace_edges),
     UNIT_TEST(version_split),
     UNIT_TEST(split_along_call_graph),
     UNIT_TEST(shared_callee_joins),
