@@ -7,6 +7,7 @@
 #   make SANITIZE=1      build with ASan + UBSan (objects in build/asan)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS
+#   make valgrind        valgrind memcheck over the end-to-end runs
 #   make clean
 #
 # Missing Debian packages are installed by scripts/deps.sh the first time
@@ -48,7 +49,8 @@ LIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard common/*.c ingest/*.c detect/*.c rca/*.c) \
            cli/pipeline.c cli/replay.c cli/config.c cli/options.c
-MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/state.c cli/metrics.c
+MAIN_SRC = cli/main.c cli/demo.c cli/consume.c cli/state.c cli/metrics.c \
+           cli/templates.c
 UNIT_SRC = $(wildcard tests/unit/*.c)
 DEMO_DATA = $(wildcard fixtures/surge_breaks_update/*)
 
@@ -84,7 +86,8 @@ $(BUILD)/libfaultline.a: $(LIB_OBJ)
 $(BUILD)/faultline: $(MAIN_OBJ) $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libfaultline.a
+# cli/state.o: the checkpoint container, for tests/unit/test_ckpt_file.c
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/cli/state.o $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 # the mock Kafka cluster as a process, for tests over real TCP
@@ -104,7 +107,7 @@ build/libfuzzer/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
 	    -o $@ $^ $(LIBS_ALL)
 
 .PHONY: all test test-unit test-e2e test-cli test-fuzz demo install clean fuzz \
-        bench bench-nab eval check-format docs test-report-browser
+        bench bench-nab eval check-format docs valgrind test-report-browser
 
 unit: $(BUILD)/unit_tests
 
@@ -118,6 +121,10 @@ test: | $(DEPS_STAMP)
 demo: faultline
 	./faultline demo
 
+# valgrind memcheck over the end-to-end runs (slow; not part of make test)
+valgrind: build/rel/faultline
+	sh tests/valgrind.sh build/rel/faultline
+
 eval: faultline
 	python3 tests/eval.py --faultline ./faultline --seeds 11,12,13,14,15
 
@@ -128,6 +135,7 @@ test-report-browser: faultline
 
 bench: faultline
 	sh bench/run.sh
+	sh bench/decoders.sh
 
 # NAB subset (/work/shared/data/nab): standard, low-FP, low-FN scores
 bench-nab: faultline

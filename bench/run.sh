@@ -1,36 +1,35 @@
 #!/bin/sh
-# bench/run.sh - figures, not pass/fail: replay throughput and peak RSS on a
-# generated 1M-line JSON input, and the JSON decoder against json-c.
-# Inputs are generated deterministically into build/bench/.
+# bench/run.sh - `make bench`: figures, not pass/fail (docs/PERFORMANCE.md
+# explains them). Inputs are generated deterministically into build/bench/
+# (bench/gen.c) and kept for the next run; peers are Debian packages,
+# installed here when missing (pcre2-utils, mtail, gojq, kcat).
+#   1. throughput.sh  nginx and JSON replay next to pcre2grep, mtail, gojq;
+#                     .zst against plain
+#   2. fleet.sh       10 ... 10,000 services (scaling), 100,000 (memory)
+#   3. kafka.sh       consume next to kcat -C       (BENCH_KAFKA=0 skips)
+#   4. json_bench     the JSON decoder alone next to json-c
+# Sizes: BENCH_LINES, BENCH_FLEET_LINES, BENCH_FLEET, BENCH_MEM_FLEET,
+# BENCH_REPEAT (see each script). About 4 minutes on 2 idle cores.
 set -eu
 cd "$(dirname "$0")/.."
-B=build/bench
-mkdir -p $B
-BIN=${FAULTLINE:-./faultline}
-if [ ! -f $B/big/logs-a.jsonl ]; then
-    echo "generating ~1M lines (scenario bad_deploy_errors, scale 20)..."
-    python3 tests/gen/scenario.py --kind bad_deploy_errors --seed 7 --scale 20 \
-        --out $B/big -q
+export FAULTLINE=${FAULTLINE:-./build/rel/faultline}
+[ -x "$FAULTLINE" ] || { echo "bench: build first (make)" >&2; exit 1; }
+sh bench/throughput.sh
+echo
+sh bench/fleet.sh
+if [ "${BENCH_KAFKA:-1}" != 0 ]; then
+    echo
+    . bench/lib.sh
+    if need kcat kcat; then sh bench/kafka.sh; else echo "kafka: kcat not installed, skipped"; fi
 fi
-cat $B/big/logs-a.jsonl $B/big/logs-b.jsonl > $B/all.jsonl
-[ -f $B/big/logs-a.jsonl.zst ] || zstd -q -3 -k $B/big/logs-a.jsonl $B/big/logs-b.jsonl
-lines=$(cat $B/big/logs-a.jsonl $B/big/logs-b.jsonl | wc -l)
-bytes=$(cat $B/big/logs-a.jsonl $B/big/logs-b.jsonl | wc -c)
-echo "input: $lines lines, $bytes bytes in two overlapping files"
-run() {
-    label=$1
-    shift
-    /usr/bin/time -f "%e %M" -o $B/time.txt "$@" > $B/out.json
-    set -- $(cat $B/time.txt)
-    awk -v l="$label" -v s="$1" -v rss="$2" -v n="$lines" -v b="$bytes" \
-        'BEGIN { printf "%-34s %8.2f s %12.0f lines/s %8.1f MB/s %8.1f MiB peak RSS\n",
-                 l, s, n / s, b / s / 1e6, rss / 1024 }'
-}
-run "replay plain (2 files, merged)" $BIN replay --json --quiet \
-    --deploys $B/big/deploys.jsonl $B/big/logs-a.jsonl $B/big/logs-b.jsonl
-run "replay .zst (2 files, merged)" $BIN replay --json --quiet \
-    --deploys $B/big/deploys.jsonl $B/big/logs-a.jsonl.zst $B/big/logs-b.jsonl.zst
-python3 -c "import json,sys; d=json.load(open('$B/out.json')); print('incidents:', len(d['incidents']), 'top cause:', d['incidents'][0]['causes'][0]['kind'] if d['incidents'] else '-')"
-cc -O2 -std=c11 -o $B/json_bench bench/json_bench.c build/rel/libfaultline.a \
-    $(pkg-config --cflags --libs json-c libzstd) -lm
-$B/json_bench $B/all.jsonl 3
+if pkg-config --exists json-c 2>/dev/null && [ -f build/rel/libfaultline.a ]; then
+    echo
+    B=build/bench
+    J=$(ls -t $B/json-*.jsonl 2>/dev/null | head -n 1)
+    MP=msgpack-c
+    pkg-config --exists msgpack-c 2>/dev/null || MP=msgpack
+    cc -O2 -std=c11 -o $B/json_bench bench/json_bench.c build/rel/libfaultline.a \
+        $(pkg-config --cflags --libs json-c libzstd libpcre2-8 yaml-0.1 $MP) -lm -lpthread
+    echo "JSON decoder alone (bench/json_bench.c) on $J:"
+    $B/json_bench "$J" 3
+fi

@@ -12,6 +12,19 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
                       fl_format format, const fl_config *cfg,
                       bool show_progress);
 
+/* The same, the last nchanges sources being change-event files
+ * (--deploys): those are read as `auto` (JSON lines or a msgpack stream,
+ * or what a files entry says), not as `format`. */
+int fl_replay_inputs(fl_pipeline *p, fl_source **srcs, size_t n,
+                     size_t nchanges, fl_format format, const fl_config *cfg,
+                     bool show_progress);
+/* Reads a change-event file (consume --deploys): JSON lines, a msgpack
+ * stream or any format `auto` decodes; change events go to the pipeline
+ * (fl_pipeline_add), bad lines are counted. 0, or 2 when it cannot be
+ * read at all (the reason in errstr). */
+int fl_read_changes(fl_pipeline *p, const char *path, size_t max_line,
+                    const fl_config *cfg, char *errstr, size_t errlen);
+
 /* Options of replay and consume, parsed by cli/options.c. */
 typedef struct {
     fl_pipeline_conf conf;
@@ -54,6 +67,7 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs);
 int fl_cmd_replay(int argc, char **argv);
 int fl_cmd_consume(int argc, char **argv);
 int fl_cmd_demo(int argc, char **argv);
+int fl_cmd_templates(int argc, char **argv); /* cli/templates.c */
 /* fl_cmd_config: cli/config.h */
 
 /* Prints a short human summary of the incidents to `out`. */

@@ -29,7 +29,7 @@
 
 #define MAX_FILE_BYTES (1u << 20) /* a configuration file, not a data set */
 #define MAX_ENTRIES    1000       /* per list section */
-#define NSLOTS         3          /* keys of a list entry */
+#define NSLOTS         4          /* keys of a list entry */
 #define SHOW_MAX       48         /* bytes of a value quoted in a message */
 
 /* Scalar values live here; pc first, so a key's offset in it is also its
@@ -82,7 +82,9 @@ static const struct {
                    "service.",
                    "- glob: \"*/nginx/access.log*\"\n"
                    "  format: nginx\n"
-                   "  service: frontend\n"},
+                   "  service: frontend\n"
+                   "- glob: \"billing-*.jsonl\"\n"
+                   "  fields: {service: app.name, latency_s: resp.time}\n"},
     [SEC_TOPICS] = {"topics", true,
                     "Defaults per Kafka topic (consume): the first entry "
                     "matching a message's topic gives its format and/or "
@@ -110,6 +112,17 @@ const fl_config_key fl_config_keys[] = {
      "Longest line (or Kafka message) in bytes; longer ones are rejected and "
      "counted (`--max-line`).",
      0, V(pc.max_line)},
+    {"input", "fields", FL_CT_FIELDS, NULL, 0, 0,
+     "Which of your keys carry the event's fields, for JSON, logfmt and "
+     "msgpack records: a mapping from a field (`ts`, `service`, `level`, "
+     "`status`, `latency_ms`, `latency_s`, `latency_us`, `latency_ns`, "
+     "`msg`, `upstream`, `version`, `kind`, `change_id`, `author`) to a key, "
+     "dotted for nested objects (`app.name` is `{\"app\": {\"name\": ..}}` "
+     "and the flat key `\"app.name\"`). The latency field's name gives the "
+     "unit. A field you map is read only from your key (its built-in names "
+     "such as `service` or `duration_ms` stop counting); the others keep "
+     "theirs. E.g. `{service: app.name, latency_s: resp.time}`.",
+     0, 0, 0},
     /* detect */
     {"detect", "bucket", FL_CT_DURATION, "10s", 100 * NS_MS, NS_H,
      "Width of the time buckets every signal is computed over (`--bucket`). "
@@ -144,10 +157,19 @@ const fl_config_key fl_config_keys[] = {
      "Errors above the baseline's expectation needed before an error-rate "
      "alarm may fire, however unlikely the rise.",
      0, V(pc.detect.min_excess_errors)},
-    {"detect", "max_services", FL_CT_COUNT, "100000", 1, 10000000,
+    {"detect", "max_services", FL_CT_COUNT, "50000", 1, 10000000,
      "Most services tracked; events of further services are counted as "
-     "dropped.",
+     "dropped (`service_limit`). Each tracked service holds about 12 KB of "
+     "detector state: the default keeps a flood of distinct names (1M) "
+     "under 1 GiB of memory (bench/limits.sh).",
      0, V(pc.detect.max_services)},
+    {"detect", "max_future", FL_CT_DURATION, "15m", 0, 30 * NS_D,
+     "Future-skew cap: a request or metric more than this far ahead of the "
+     "latest event time seen is refused and counted as `future`, so a "
+     "producer whose clock runs ahead cannot drag the watermark. Time that "
+     "really jumped (every input silent longer than this) is accepted after "
+     "32 consecutive events agree. 0 turns the cap off.",
+     0, V(pc.detect.max_future)},
     /* rca */
     {"rca", "lookback", FL_CT_DURATION, "2h", NS_M, 30 * NS_D,
      "How long before an incident's onset a change is still a candidate "
@@ -179,6 +201,10 @@ const fl_config_key fl_config_keys[] = {
      "and the first segment of a `path` group. Without it: the file's base "
      "name up to its first dot.",
      0, SLOT(2)},
+    {"files", "fields", FL_CT_FIELDS, NULL, 0, 0,
+     "Field names of the matching files, as `input.fields` (whose mappings "
+     "still apply unless this one maps the same field).",
+     0, SLOT(3)},
     /* topics */
     {"topics", "topic", FL_CT_TOPIC, NULL, 1, 249,
      "A topic name, or an fnmatch(3) pattern over topic names.",
@@ -191,6 +217,10 @@ const fl_config_key fl_config_keys[] = {
      "Service of the messages that name none; with a pattern format, as for "
      "`files`. Without it: the topic's name.",
      0, SLOT(2)},
+    {"topics", "fields", FL_CT_FIELDS, NULL, 0, 0,
+     "Field names of the topic's messages, as `input.fields` (whose "
+     "mappings still apply unless this one maps the same field).",
+     0, SLOT(3)},
     /* patterns */
     {"patterns", "name", FL_CT_NAME, NULL, 1, 64,
      "The format's name, for `format` and `--format`: letters, digits, `_`, "
@@ -247,6 +277,9 @@ struct fl_config {
     entry_list lists[SEC__COUNT];
     rule *files, *topics;
     size_t nfiles, ntopics;
+    fl_field_map *fields;  /* input.fields; NULL when not given */
+    fl_field_map **maps;   /* the entries' own (merged with input.fields) */
+    size_t nmaps;
 };
 
 static int sec_of(const char *name)
@@ -331,6 +364,7 @@ static const char *type_what(fl_config_type t)
     case FL_CT_SERVICE: return "a service name";
     case FL_CT_NAME: return "a name";
     case FL_CT_REGEX: return "a regular expression";
+    case FL_CT_FIELDS: return "a mapping of fields to keys";
     }
     return "a value";
 }
@@ -347,6 +381,7 @@ static const char *type_name(fl_config_type t)
     case FL_CT_SERVICE: return "service";
     case FL_CT_NAME: return "name";
     case FL_CT_REGEX: return "PCRE2 regex";
+    case FL_CT_FIELDS: return "mapping";
     }
     return "value";
 }
@@ -372,6 +407,9 @@ static void range_str(const fl_config_key *k, char *buf, size_t n)
         break;
     case FL_CT_FORMAT:
         snprintf(buf, n, "auto, a built-in format, or a pattern's name");
+        break;
+    case FL_CT_FIELDS:
+        snprintf(buf, n, "field: key path of 1 to 128 bytes");
         break;
     default:
         snprintf(buf, n, "%lld to %lld bytes", (long long)k->min,
@@ -713,6 +751,97 @@ static bool key_text(reader *r, const char *where, const char **out)
     return true;
 }
 
+/* The value of a `fields` key: a mapping of event fields to key paths,
+ * each checked (fl_field_map_add) where it is written. Kept as text, one
+ * "field\tpath\n" per mapping (paths hold no control characters), and
+ * turned into maps once the file is read (map_from_text). */
+static bool parse_fields(reader *r, const fl_config_key *k, char **out)
+{
+    char sh[64], why[512];
+    if (!no_tag_or_alias(r))
+        return false;
+    if (r->ev.type != YAML_MAPPING_START_EVENT)
+        return fail(r, ev_line(r),
+                    "%s.%s: expected a mapping of fields to keys (e.g. "
+                    "{service: app.name}), got %s",
+                    k->section, k->name, ev_kind(&r->ev));
+    fl_field_map *m = fl_field_map_new();
+    fl_buf text = {0};
+    bool ok = true;
+    while (ok) {
+        if (!(ok = next(r)))
+            break;
+        if (r->ev.type == YAML_MAPPING_END_EVENT)
+            break;
+        const char *target;
+        char where[64];
+        snprintf(where, sizeof where, "%s.%s", k->section, k->name);
+        if (!(ok = key_text(r, where, &target)))
+            break;
+        char *t = fl_strndup(target, strlen(target));
+        int tline = ev_line(r);
+        const char *path = NULL;
+        if (!next(r)) {
+            ok = false;
+        } else if (!no_tag_or_alias(r)) {
+            ok = false;
+        } else if (r->ev.type != YAML_SCALAR_EVENT || is_null(&r->ev)) {
+            ok = fail(r, ev_line(r), "%s.%s.%s: expected a key path, got %s",
+                      k->section, k->name, shown(t, strlen(t), sh, sizeof sh),
+                      is_null(&r->ev) ? "nothing" : ev_kind(&r->ev));
+        } else {
+            path = (const char *)r->ev.data.scalar.value;
+            if (memchr(path, '\0', r->ev.data.scalar.length))
+                ok = fail(r, ev_line(r), "%s.%s: a key path holds a NUL",
+                          k->section, k->name);
+        }
+        if (ok) {
+            /* a field given twice: the YAML mapping's duplicate key */
+            size_t before = fl_field_map_size(m);
+            if (!fl_field_map_add(m, t, path, why, sizeof why)) {
+                for (char *q = why; *q; q++) /* the message stays one line */
+                    if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                        *q = '?';
+                ok = fail(r, tline, "%s.%s: %s", k->section, k->name, why);
+            }
+            else if (fl_field_map_size(m) == before)
+                ok = fail(r, tline, "%s.%s: field '%s' given twice (or "
+                          "with another latency unit)",
+                          k->section, k->name,
+                          shown(t, strlen(t), sh, sizeof sh));
+            else
+                fl_buf_printf(&text, "%s\t%s\n", t, path);
+        }
+        free(t);
+    }
+    fl_field_map_free(m);
+    if (ok) {
+        *out = fl_strndup(text.p ? text.p : "", text.n);
+    }
+    fl_buf_free(&text);
+    return ok;
+}
+
+/* A map from parse_fields' text, over base (may be NULL). */
+static fl_field_map *map_from_text(const fl_field_map *base, const char *t)
+{
+    fl_field_map *m = fl_field_map_new();
+    char why[256];
+    fl_field_map_copy(m, base);
+    while (t && *t) {
+        const char *tab = strchr(t, '\t'), *nl = strchr(t, '\n');
+        if (!tab || !nl || tab > nl)
+            break; /* not reached: the text is parse_fields' own */
+        char *target = fl_strndup(t, (size_t)(tab - t));
+        char *path = fl_strndup(tab + 1, (size_t)(nl - tab - 1));
+        fl_field_map_add(m, target, path, why, sizeof why);
+        free(target);
+        free(path);
+        t = nl + 1;
+    }
+    return m;
+}
+
 static bool parse_map(reader *r, int sec)
 {
     char where[64], known[256], sh[64];
@@ -747,6 +876,17 @@ static bool parse_map(reader *r, int sec)
                         "duplicate key '%s' in section %s "
                         "(first at line %d)",
                         name, sections[sec].name, r->c->line[ki]);
+        if (fl_config_keys[ki].type == FL_CT_FIELDS) {
+            int line = ev_line(r);
+            char *t = NULL;
+            if (!next(r) || !parse_fields(r, &fl_config_keys[ki], &t))
+                return false;
+            free(r->c->str[ki]);
+            r->c->str[ki] = t;
+            r->c->set |= 1ull << ki;
+            r->c->line[ki] = line;
+            continue;
+        }
         if (!next(r) || !set_scalar(r, ki))
             return false;
     }
@@ -777,6 +917,12 @@ static bool parse_entry(reader *r, int sec, entry *en)
                         "duplicate key '%s' in %s (first at "
                         "line %d)",
                         name, where, en->line[slot]);
+        if (k->type == FL_CT_FIELDS) {
+            en->line[slot] = ev_line(r);
+            if (!next(r) || !parse_fields(r, k, &en->v[slot]))
+                return false;
+            continue;
+        }
         const char *v;
         if (!next(r) || !scalar_value(r, k, &v))
             return false;
@@ -791,10 +937,10 @@ static bool parse_entry(reader *r, int sec, entry *en)
             (k->flags & FL_CONFIG_REQUIRED) && !en->v[k->off])
             return fail(r, en->line0, "%s: missing key '%s'", where, k->name);
     }
-    if (sec != SEC_PATTERNS && !en->v[1] && !en->v[2])
+    if (sec != SEC_PATTERNS && !en->v[1] && !en->v[2] && !en->v[3])
         return fail(r, en->line0,
-                    "%s sets nothing: give it 'format' and/or "
-                    "'service'",
+                    "%s sets nothing: give it 'format', 'service' "
+                    "and/or 'fields'",
                     where);
     return true;
 }
@@ -1036,6 +1182,12 @@ static bool build_rules(reader *r, int sec, rule **out, size_t *nout)
         ru->match = en->v[0];
         ru->base_only = sec == SEC_FILES && !strchr(en->v[0], '/');
         ru->d.service = en->v[2];
+        ru->d.fields = c->fields;
+        if (en->v[3]) { /* the entry's names over input.fields */
+            c->maps = fl_realloc(c->maps, (c->nmaps + 1) * sizeof *c->maps);
+            c->maps[c->nmaps] = map_from_text(c->fields, en->v[3]);
+            ru->d.fields = c->maps[c->nmaps++];
+        }
         if (en->v[1]) {
             ru->d.format_name = en->v[1];
             ru->d.has_format = true;
@@ -1053,6 +1205,9 @@ static bool finish_parse(reader *r)
     fl_config *c = r->c;
     if (!register_patterns(r))
         return false;
+    int ff = key_index(SEC_INPUT, "fields");
+    if ((c->set & (1ull << ff)) && c->str[ff] && c->str[ff][0])
+        c->fields = map_from_text(NULL, c->str[ff]);
     int fi = key_index(SEC_INPUT, "format");
     if (c->set & (1ull << fi)) {
         if (!resolve_format(c, c->str[fi], &c->v.pc.format))
@@ -1185,6 +1340,10 @@ void fl_config_free(fl_config *c)
         free(c->str[i]);
     free(c->files);
     free(c->topics);
+    fl_field_map_free(c->fields);
+    for (size_t i = 0; i < c->nmaps; i++)
+        fl_field_map_free(c->maps[i]);
+    free(c->maps);
     free(c->name);
     free(c);
 }
@@ -1197,7 +1356,8 @@ void fl_config_apply(const fl_config *c, fl_pipeline_conf *conf)
         return;
     for (size_t i = 0; i < NKEYS; i++) {
         const fl_config_key *k = &fl_config_keys[i];
-        if (!(c->set & (1ull << i)) || k->off + k->size > sizeof *conf)
+        if (!(c->set & (1ull << i)) || k->size == 0 ||
+            k->off + k->size > sizeof *conf)
             continue;
         memcpy((char *)conf + k->off, (const char *)&c->v + k->off, k->size);
     }
@@ -1218,6 +1378,11 @@ void fl_config_finish(fl_config *c, fl_pipeline_conf *conf,
         for (size_t i = 0; i < c->ntopics; i++)
             c->topics[i].d.has_format = false;
     }
+}
+
+const fl_field_map *fl_config_fields(const fl_config *c)
+{
+    return c ? c->fields : NULL;
 }
 
 const fl_source_defaults *fl_config_for_file(const fl_config *c,
@@ -1277,7 +1442,9 @@ static void yaml_quoted(fl_buf *b, const char *s)
                                      : (ch & 0x07u);
             for (size_t j = 1; j < len; j++)
                 cp = (cp << 6) | ((unsigned char)s[i + j] & 0x3fu);
-            bool printable = (cp >= 0xa0 && cp <= 0xd7ff) ||
+            /* U+2028 and U+2029 are line breaks to YAML: escaped */
+            bool printable = (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 &&
+                              cp != 0x2029) ||
                              (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) ||
                              cp >= 0x10000;
             if (printable)
@@ -1325,6 +1492,23 @@ static void comment(fl_buf *b, const char *indent, const char *text)
     comment2(b, pre, pre, text);
 }
 
+/* A fields value (parse_fields' text) as a YAML flow mapping. */
+static void fields_text(fl_buf *b, const char *t)
+{
+    fl_buf_putc(b, '{');
+    for (bool first = true; t && *t; first = false) {
+        const char *tab = strchr(t, '\t'), *nl = strchr(t, '\n');
+        if (!tab || !nl)
+            break;
+        char *path = fl_strndup(tab + 1, (size_t)(nl - tab - 1));
+        fl_buf_printf(b, "%s%.*s: ", first ? "" : ", ", (int)(tab - t), t);
+        yaml_quoted(b, path);
+        free(path);
+        t = nl + 1;
+    }
+    fl_buf_putc(b, '}');
+}
+
 static void value_text(const fl_config *c, size_t ki, fl_buf *b)
 {
     const fl_config_key *k = &fl_config_keys[ki];
@@ -1364,6 +1548,9 @@ static void value_text(const fl_config *c, size_t ki, fl_buf *b)
         fl_buf_puts(b, tmp);
         break;
     }
+    case FL_CT_FIELDS:
+        fields_text(b, c->str[ki]);
+        break;
     default: {
         const char *s = c->str[ki] ? c->str[ki] : k->def;
         if (strcasecmp(s, "null") == 0) /* a word YAML would read as null */
@@ -1454,7 +1641,10 @@ void fl_config_write(const fl_config *c, bool comments, fl_buf *b)
                     !l->e[e].v[k->off])
                     continue;
                 fl_buf_printf(b, "  %s %s: ", first ? "-" : " ", k->name);
-                yaml_quoted(b, l->e[e].v[k->off]);
+                if (k->type == FL_CT_FIELDS)
+                    fields_text(b, l->e[e].v[k->off]);
+                else
+                    yaml_quoted(b, l->e[e].v[k->off]);
                 fl_buf_putc(b, '\n');
                 first = false;
             }

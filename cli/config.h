@@ -33,6 +33,7 @@ typedef enum {
     FL_CT_SERVICE,  /* a service name */
     FL_CT_NAME,     /* a pattern's name */
     FL_CT_REGEX,    /* a PCRE2 regular expression */
+    FL_CT_FIELDS,   /* a mapping: event field -> the user's key path */
 } fl_config_type;
 
 #define FL_CONFIG_REQUIRED 1u /* list entries: the key must be given */
@@ -62,6 +63,8 @@ typedef struct {
     fl_format format;
     const char *format_name; /* as written */
     const char *service;     /* NULL when the entry names none */
+    const fl_field_map *fields; /* the entry's field names over the input
+                                 * section's; NULL when neither names any */
 } fl_source_defaults;
 
 /* Parse without registering patterns with the decoders (their names still
@@ -92,6 +95,10 @@ const fl_source_defaults *fl_config_for_file(const fl_config *c,
                                              const char *path);
 const fl_source_defaults *fl_config_for_topic(const fl_config *c,
                                               const char *topic);
+
+/* The field names of inputs no files/topics entry matches (the input
+ * section's `fields`); NULL when it names none or c is NULL. */
+const fl_field_map *fl_config_fields(const fl_config *c);
 
 /* The configuration as a YAML file that parses back to the same values;
  * with comments, every key's help text and commented examples. An empty

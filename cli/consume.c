@@ -35,6 +35,7 @@ typedef struct {
     int64_t next_offset;
     bool assigned;
     bool paused;       /* too far ahead of the slowest partition */
+    fl_future_gate gate; /* future-skew cap of this partition */
     uint64_t messages;
     fl_decoder *dec;     /* the topic's format from the config, else NULL */
     const char *service; /* for lines naming none: the config's, or the topic */
@@ -82,11 +83,14 @@ static part *part_get(fl_consumer *c, const char *topic, int32_t partition)
     memset(pt, 0, sizeof *pt);
     pt->topic = fl_strndup(topic, strlen(topic));
     const fl_source_defaults *sd = fl_config_for_topic(c->o->config, topic);
-    if (sd && sd->has_format)
-        pt->dec = fl_decoder_new(sd->format);
+    if (sd && (sd->has_format || sd->fields != fl_config_fields(c->o->config))) {
+        pt->dec = fl_decoder_new(sd->has_format ? sd->format : c->o->conf.format);
+        fl_decoder_set_fields(pt->dec, sd->fields);
+    }
     pt->service = sd && sd->service ? sd->service : pt->topic;
     pt->partition = partition;
     pt->max_ts = FL_TIME_NONE;
+    pt->gate = (fl_future_gate)FL_FUTURE_GATE_INIT;
     pt->last_wall = fl_wall_now();
     pt->next_offset = -1;
     return pt;
@@ -209,6 +213,10 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         if (fl_decode_line(dec, (fl_str){c->buf, n}, fl_str_c(pt->service), &ev,
                            &why)) {
             do {
+                /* too far ahead of this partition's time: counted, and
+                 * it does not move the partition (detect.max_future) */
+                if (!fl_pipeline_gate(c->p, &pt->gate, &ev))
+                    continue;
                 if (ev.ts != FL_TIME_NONE &&
                     (pt->max_ts == FL_TIME_NONE || ev.ts > pt->max_ts))
                     pt->max_ts = ev.ts;
@@ -217,6 +225,8 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
         } else {
             fl_pipeline_bad(c->p, why);
         }
+        while (fl_decoder_rejected(dec, &why)) /* bad parts of a batch */
+            fl_pipeline_bad(c->p, why);
     }
     /* malformed or not, the message is done: next_offset moves past it,
      * and the next checkpoint stores and commits it */
@@ -467,30 +477,14 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         if (e == FL_OK && !o->quiet)
             fprintf(stderr, "faultline consume: resumed from %s\n", errstr);
     }
-    /* change events given as files are read first */
+    /* change events given as files are read first (JSON lines or msgpack) */
     for (size_t i = 0; i < o->ndeploys; i++) {
-        fl_source *src = fl_source_open(o->deploys[i], o->conf.max_line, errstr,
-                                        sizeof errstr);
-        if (!src) {
+        if (fl_read_changes(c.p, o->deploys[i], o->conf.max_line, o->config,
+                            errstr, sizeof errstr) != 0) {
             fprintf(stderr, "faultline: %s\n", errstr);
             fl_pipeline_destroy(c.p);
             return 2;
         }
-        /* JSON lines; a msgpack file is a stream, not lines (replay) */
-        fl_decoder *d = fl_decoder_new(o->conf.format == FL_FORMAT_MSGPACK
-                                           ? FL_FORMAT_AUTO
-                                           : o->conf.format);
-        fl_str line;
-        fl_line_status ls;
-        while ((ls = fl_source_next(src, &line)) == FL_LINE_OK) {
-            fl_event ev;
-            fl_bad_reason why;
-            if (line.n && fl_decode_line(d, line, FL_STR_NULL, &ev, &why) &&
-                ev.kind == FL_EV_CHANGE)
-                fl_pipeline_add(c.p, &ev);
-        }
-        fl_decoder_destroy(d);
-        fl_source_destroy(src);
     }
     fl_kafka_conf kc = {o->brokers, o->group, (const char *const *)o->topics,
                         o->ntopics, o->props, o->nprops, start_offset, &c};
@@ -526,6 +520,7 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         publish_metrics(&c);
     }
     c.dec = fl_decoder_new(o->conf.format);
+    fl_decoder_set_fields(c.dec, fl_config_fields(o->config));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

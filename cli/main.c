@@ -24,6 +24,8 @@ static void usage_main(FILE *out)
             "                   postmortem reports (FILE may be .zst or - for stdin)\n"
             "  consume          the same as a Kafka consumer service\n"
             "  demo             replay a bundled outage and write its report\n"
+            "  templates FILE...  log templates mined from messages, with counts\n"
+            "                   (--assign: each line's template)\n"
             "  config           the configuration file: --defaults, --check FILE,\n"
             "                   --reference\n"
             "\n"
@@ -44,7 +46,8 @@ static void usage_replay(FILE *out)
             "  --format NAME      input format: auto (per line), json, otlp, logfmt,\n"
             "                     nginx, apache, syslog, influx, msgpack, raw, or a\n"
             "                     pattern from the config [auto]\n"
-            "  --deploys FILE     change events as JSON lines; repeatable [none]\n"
+            "  --deploys FILE     change events, JSON lines or msgpack; repeatable\n"
+            "                     [none]\n"
             "  --json             print the result document on stdout [off]\n"
             "  --report DIR       write one Markdown postmortem per incident [off]\n"
             "  --bucket DUR       bucket width, e.g. 10s, 1m [10s]\n"
@@ -166,7 +169,8 @@ int fl_cmd_replay(int argc, char **argv)
     if (rc == 0) {
         fl_pipeline *p = fl_pipeline_new(&conf);
         bool progress = !o.quiet && isatty(2);
-        rc = fl_replay_sources(p, srcs, k, conf.format, o.config, progress);
+        rc = fl_replay_inputs(p, srcs, k, o.ndeploys, conf.format, o.config,
+                              progress);
         if (rc == 0)
             rc = fl_emit_results(p, o.json, o.report, o.quiet);
         if (rc == 0 && !o.json && !o.report)
@@ -279,10 +283,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "config") == 0)
         return fl_cmd_config(argc - 1, argv + 1);
-    if (strcmp(cmd, "templates") == 0) {
-        fprintf(stderr, "faultline: '%s' is not available in this build yet\n", cmd);
-        return 1;
-    }
+    if (strcmp(cmd, "templates") == 0)
+        return fl_cmd_templates(argc - 1, argv + 1);
     fprintf(stderr, "faultline: unknown command '%s' (see 'faultline --help')\n", cmd);
     return 1;
 }

@@ -6,6 +6,7 @@
 #include "pipeline.h"
 
 #include "../common/fl_ckpt.h"
+#include "../rca/fl_tplev.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +20,7 @@ struct fl_pipeline {
     fl_intern *services;
     fl_detect *det;
     fl_rca *rca;
+    fl_tplev *tpl; /* error-line templates, evidence for rca */
     fl_stats st;
 };
 
@@ -50,6 +52,8 @@ fl_pipeline *fl_pipeline_new(const fl_pipeline_conf *conf)
     p->services = fl_intern_new(conf->detect.max_services);
     p->det = fl_detect_new(&conf->detect, on_anomaly, p);
     p->rca = fl_rca_new(&conf->rca, p->services, conf->on_incident, conf->ud);
+    p->tpl = fl_tplev_new();
+    fl_rca_set_templates(p->rca, p->tpl);
     return p;
 }
 
@@ -59,6 +63,7 @@ void fl_pipeline_destroy(fl_pipeline *p)
         return;
     fl_detect_destroy(p->det);
     fl_rca_destroy(p->rca);
+    fl_tplev_destroy(p->tpl);
     fl_intern_destroy(p->services);
     free(p);
 }
@@ -113,6 +118,16 @@ static int32_t service_in_message(fl_pipeline *p, fl_str msg, int32_t self)
     return -1;
 }
 
+bool fl_pipeline_gate(fl_pipeline *p, fl_future_gate *g, const fl_event *ev)
+{
+    if (ev->kind == FL_EV_CHANGE ||
+        fl_future_admit(g, p->conf.detect.max_future, ev->ts))
+        return true;
+    p->st.events++;
+    drop(p, FL_BAD_FUTURE);
+    return false;
+}
+
 void fl_pipeline_event(fl_pipeline *p, const fl_event *ev)
 {
     if (ev->ts != FL_TIME_NONE)
@@ -155,10 +170,12 @@ void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
             fl_rca_trace(p->rca, ev->trace_id, svc, ev->latency_ms, ev->ts);
         if (ev->version.n) /* the version split of the latest deploy */
             fl_rca_request(p->rca, svc, ev->version, ev->ts, fl_event_is_error(ev));
-        if (!fl_detect_request(p->det, svc, ev, up, &why))
+        if (!fl_detect_request(p->det, svc, ev, up, &why)) {
             drop(p, why);
-        else
+        } else {
             p->st.requests++;
+            fl_tplev_add(p->tpl, svc, ev->ts, ev->msg, fl_event_is_error(ev));
+        }
         break;
     }
     case FL_EV_METRIC:
@@ -211,14 +228,19 @@ void fl_pipeline_result_json(const fl_pipeline *p, fl_buf *b)
                   "%s],\"stats\":{\"lines\":%llu,\"bad_lines\":%llu,"
                   "\"events\":%llu,\"requests\":%llu,\"changes\":%llu,"
                   "\"dropped_events\":%llu,\"read_errors\":%llu,"
-                  "\"services\":%u,\"time_gaps\":%llu,"
-                  "\"by_reason\":{",
+                  "\"services\":%u,\"time_gaps\":%llu",
                   n ? "\n" : "", (unsigned long long)s->lines,
                   (unsigned long long)s->bad_lines, (unsigned long long)s->events,
                   (unsigned long long)s->requests, (unsigned long long)s->changes,
                   (unsigned long long)s->dropped,
                   (unsigned long long)s->read_errors, fl_intern_count(p->services),
                   (unsigned long long)fl_detect_gaps(p->det));
+    /* error-log templates refused at the tracker's caps (rca/tplev.c);
+     * only when there were some, so documents without stay as they were */
+    if (fl_tplev_rejected(p->tpl))
+        fl_buf_printf(b, ",\"log_templates_refused\":%llu",
+                      (unsigned long long)fl_tplev_rejected(p->tpl));
+    fl_buf_puts(b, ",\"by_reason\":{");
     bool first = true;
     for (int r = 0; r < FL_BAD__COUNT; r++) {
         if (!s->bad[r])
@@ -311,7 +333,8 @@ int fl_pipeline_write_reports(const fl_pipeline *p, const char *dir,
  *                     are only ever appended, so a shorter array is an
  *                     older build's and the rest are zero),
  *              "anomalies": [u64 × FL_SIG__COUNT]  opened, by signal},
- *    "detect": detect/state.c, "rca": rca/state.c}
+ *    "detect": detect/state.c, "rca": rca/state.c,
+ *    "tpl": rca/tplev.c (optional when read: added after layout 1)}
  * Names come first: detect and rca check every service id against them. */
 #define PIPELINE_LAYOUT 1
 
@@ -324,7 +347,7 @@ static void pack_u64s(msgpack_packer *pk, const uint64_t *v, size_t n)
 
 void fl_pipeline_pack(const fl_pipeline *p, msgpack_packer *pk)
 {
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, 6);
     fl_pk_key(pk, "v");
     msgpack_pack_uint64(pk, PIPELINE_LAYOUT);
     fl_pk_key(pk, "names");
@@ -359,6 +382,8 @@ void fl_pipeline_pack(const fl_pipeline *p, msgpack_packer *pk)
     fl_detect_pack(p->det, pk);
     fl_pk_key(pk, "rca");
     fl_rca_pack(p->rca, pk);
+    fl_pk_key(pk, "tpl");
+    fl_tplev_pack(p->tpl, pk);
 }
 
 static bool unpack_stats(fl_rd *rd, const msgpack_object *o, fl_stats *st)
@@ -401,13 +426,18 @@ bool fl_pipeline_unpack(fl_pipeline *p, const msgpack_object *o, char *errstr,
                         size_t errlen)
 {
     static const char *const keys[] = {"v",      "names", "stats",
-                                       "detect", "rca",   NULL};
+                                       "detect", "rca",   "tpl", NULL};
     fl_rd rd;
     fl_rd_init(&rd, "", errstr, errlen);
     if (fl_intern_count(p->services) || p->st.events)
         return fl_rd_fail(&rd, "the pipeline has already seen events");
     uint32_t v;
-    if (!fl_rd_map(&rd, o, keys) || !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
+    /* "tpl" came after layout 1: a checkpoint without it still loads */
+    bool has_tpl = o->type == MSGPACK_OBJECT_MAP && o->via.map.size == 6;
+    static const char *const keys_v1[] = {"v",      "names", "stats",
+                                          "detect", "rca",   NULL};
+    if (!fl_rd_map(&rd, o, has_tpl ? keys : keys_v1) ||
+        !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
         return false;
     if (v != PIPELINE_LAYOUT)
         return fl_rd_fail(&rd, "layout version %u, this build reads %d", v,
@@ -450,6 +480,13 @@ bool fl_pipeline_unpack(fl_pipeline *p, const msgpack_object *o, char *errstr,
     const msgpack_object *rca = fl_rd_get(&rd, o, "rca");
     if (!det || !rca)
         return false;
+    if (has_tpl) {
+        size_t mt = fl_rd_push(&rd, ".tpl");
+        bool okt = fl_tplev_unpack(p->tpl, &rd, fl_rd_get(&rd, o, "tpl"), n);
+        fl_rd_pop(&rd, mt);
+        if (!okt)
+            return false;
+    }
     return fl_detect_unpack(p->det, det, n, errstr, errlen) &&
            fl_rca_unpack(p->rca, rca, errstr, errlen);
 }

@@ -45,6 +45,12 @@ void fl_pipeline_event(fl_pipeline *p, const fl_event *ev);
 /* For several inputs not merged (Kafka partitions): add events as they
  * come, and advance time to the slowest input's separately. */
 void fl_pipeline_add(fl_pipeline *p, const fl_event *ev);
+/* The future-skew cap (detect.max_future) with the input's own gate
+ * (fl_future_admit): false when the event is too far ahead, which is then
+ * counted as "future" and must neither be fed nor move that input's time.
+ * Change events are exempt: a deploys file often starts hours or days
+ * before the logs, and a consumer loads it whole before any event. */
+bool fl_pipeline_gate(fl_pipeline *p, fl_future_gate *g, const fl_event *ev);
 void fl_pipeline_advance(fl_pipeline *p, fl_time t);
 /* End of input: closes buckets and ranks what is open. */
 void fl_pipeline_finish(fl_pipeline *p);

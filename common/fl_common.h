@@ -72,6 +72,13 @@ bool fl_utf8_valid(const char *p, size_t n);
 /* Length (1..4) of the valid UTF-8 sequence at p, or 0 when invalid. */
 size_t fl_utf8_seq_len(const unsigned char *p, size_t n);
 
+/* The exact double of a short plain decimal ("-12.345": optional '-', at
+ * least one digit, at most one '.', no exponent, at most 15 digits), as
+ * strtod would give it (an integer below 2^53 divided by an exact power of
+ * ten is correctly rounded). False when the text is not of that form:
+ * callers then fall back to strtod. The hot paths' number parser. */
+bool fl_decimal_fast(const char *p, size_t n, double *out);
+
 /* ------------------------------------------------------------------ time */
 
 /* Event time: nanoseconds since the Unix epoch, UTC. */

@@ -63,9 +63,10 @@ void fl_detect_conf_default(fl_detect_conf *c)
     c->end_hold = 2 * 60 * FL_NS_PER_SEC;
     c->rebaseline = 2 * 3600 * FL_NS_PER_SEC;
     c->max_gap = 3600 * FL_NS_PER_SEC;
+    c->max_future = 15 * 60 * FL_NS_PER_SEC;
     c->arl_buckets = 0; /* derived: 60 days of buckets */
     c->min_excess_errors = 8;
-    c->max_services = 100000;
+    c->max_services = 50000; /* ~12 KB each: < 1 GiB (config.c) */
     c->metric_warmup = 60;
     c->max_metrics_per_service = 64;
     c->max_metrics = 16384;
@@ -740,6 +741,30 @@ static slot *slot_for(fl_detect *d, svc_state *s, int64_t b)
         s->ring_n = n;
     }
     return &s->ring[(uint64_t)b % s->ring_n];
+}
+
+bool fl_future_admit(fl_future_gate *g, fl_time cap, fl_time ts)
+{
+    if (ts == FL_TIME_NONE)
+        return true; /* the caller counts it as missing a timestamp */
+    if (g->seen == FL_TIME_NONE || cap <= 0 || ts <= g->seen ||
+        ts - g->seen <= cap) {
+        if (g->seen == FL_TIME_NONE || ts > g->seen)
+            g->seen = ts;
+        g->run = 0;
+        return true;
+    }
+    /* ahead by more than the cap: part of one consistent jump? */
+    if (g->run == 0 || ts < g->first - cap || ts - g->first > cap) {
+        g->run = 0;
+        g->first = ts;
+    }
+    if (++g->run >= FL_DETECT_FUTURE_CONFIRM) {
+        g->run = 0;
+        g->seen = ts;
+        return true;
+    }
+    return false;
 }
 
 bool fl_det_admit(fl_detect *d, int64_t b, fl_bad_reason *why)

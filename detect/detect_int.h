@@ -24,7 +24,11 @@
 #define MET_HIST 128       /* recent samples kept per metric (onset, level) */
 #define MET_PEND_MAX 8192  /* samples waiting in open buckets, per metric */
 #define MET_PEND_TOTAL (1u << 20) /* ... and over all metrics */
+#define MET_UNDECIDED 0   /* metric kinds (metric.kind) */
+#define MET_GAUGE 1
+#define MET_COUNTER 2
 #define MET_SLOTS 288      /* time-of-day slots of the daily profile (5 min) */
+#define MET_WSLOTS 168     /* hour-of-week slots of the weekly profile */
 #define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
                             * 2 / (MET_MEMORY + 1)) */
 typedef struct {
@@ -60,7 +64,9 @@ typedef struct {
     fl_gauss_cusum g;
     double h;          /* CUSUM threshold, fixed when warm-up ends */
     double res;        /* resolution: smallest step seen between samples */
-    double last_x;     /* the last sample fed */
+    double last_x;     /* the last sample fed (a counter's: its raw value) */
+    uint8_t kind;      /* MET_UNDECIDED until the first warm-up ends, then
+                        * MET_GAUGE or MET_COUNTER (judged by its rate) */
     double record;     /* largest CUSUM statistic reached, decaying */
     fl_time record_t;  /* when record was last decayed (NONE: never) */
     alarm al;
@@ -77,6 +83,11 @@ typedef struct {
     double ms_p, ms_s; /* mean squared error without / with the profile */
     float season[MET_SLOTS];
     uint8_t season_n[MET_SLOTS]; /* visits per slot (saturating) */
+    /* weekly profile: what the daily one leaves, per hour of the week */
+    bool weekly;
+    double ms_d, ms_w; /* mean squared error without / with it */
+    float week[MET_WSLOTS];
+    uint8_t week_n[MET_WSLOTS]; /* samples per slot (saturating) */
     msample *pend;     /* pend[pend_head .. npend) wait, sorted */
     uint32_t npend, pend_head, pend_cap;
 } metric;

@@ -196,6 +196,8 @@ typedef struct {
     fl_time end_hold;     /* back at baseline this long ends an anomaly */
     fl_time rebaseline;   /* a shift lasting this long becomes the norm */
     fl_time max_gap;      /* a silence longer than this restarts warm-up */
+    fl_time max_future;   /* future-skew cap (default 15 min; 0 = none):
+                           * see fl_future_admit */
     double arl_buckets;   /* target in-control ARL per detector side */
     double min_excess_errors;
     uint32_t max_services;
@@ -215,6 +217,31 @@ void fl_detect_destroy(fl_detect *det);
 /* Most buckets an event may be ahead of the watermark (an input whose
  * clock runs hours ahead must not grow memory without bound). */
 #define FL_DETECT_MAX_AHEAD 4096
+
+/* Future skew, one gate per input (a replayed file, a Kafka partition).
+ * An event more than `cap` ahead of the largest time the gate has let
+ * through is refused (the caller counts it as FL_BAD_FUTURE) before it can
+ * move event time: a producer whose clock runs hours ahead, or one garbage
+ * timestamp, would otherwise drag the watermark forward (replay: stall its
+ * file behind the merge) and make every honest event after it late.
+ * Time that really jumped (the input silent longer than `cap`, then data
+ * again) is told apart by consistency: after FL_DETECT_FUTURE_CONFIRM
+ * consecutive refusals, each within `cap` of the first, the jump is taken
+ * (the refusals before it stay counted). Garbage timestamps mixed into good
+ * traffic never line up that way; a skewed producer sharing an input with
+ * honest ones would need that many lines in a row with nothing honest
+ * between. The first event of an input sets its reference (nothing is
+ * known before it); the gate is not checkpointed, so a restarted consumer
+ * starts each partition's reference afresh. cap <= 0: no cap. */
+#define FL_DETECT_FUTURE_CONFIRM 32
+typedef struct {
+    fl_time seen;   /* largest time let through; FL_TIME_NONE before any */
+    fl_time first;  /* time of the first refusal of the current run */
+    uint32_t run;   /* consecutive refusals */
+} fl_future_gate;
+#define FL_FUTURE_GATE_INIT {FL_TIME_NONE, FL_TIME_NONE, 0}
+bool fl_future_admit(fl_future_gate *g, fl_time cap, fl_time ts);
+
 
 /* Adds one request. `svc` and `upstream` are interned ids (upstream -1 when
  * none). Returns false, with *why = FL_BAD_LATE, when the event's bucket is

@@ -3,11 +3,16 @@
  * as one msgpack value, fl_detect_unpack reads it back into a fresh
  * detector and refuses anything it would not have produced itself.
  *
- * Layout, version 2 (maps with exactly the keys shown, packed in this
+ * Version 3 added a metric's kind (counters judged by their rate) and its
+ * weekly profile; a version-2 checkpoint is refused like any foreign one
+ * (the maps are exact, and a metric's kind cannot be inferred afterwards),
+ * so a consumer upgraded across it starts from an empty --state-dir.
+ *
+ * Layout, version 3 (maps with exactly the keys shown, packed in this
  * order, read in any; "[x × n]" is an array of exactly n; conventions in
  * common/fl_ckpt.h):
  *
- *   detect   {"v": 2,
+ *   detect   {"v": 3,
  *             "conf": {"bucket": ns, "ring": slots per service at start,
  *                      "win": buckets in an end window},   must match ours
  *             "frontier": time | FL_TIME_NONE (INT64_MIN),
@@ -25,11 +30,16 @@
  *             "al": [alarm × 5]  by request signal,
  *             "mets": [metric]   sorted by name, unique}
  *   metric   {"name": 1..255 bytes of UTF-8 without NUL, "g": gauss,
+ *             "kind": 0 undecided (first warm-up), 1 gauge, 2 counter
+ *                     (judged by its rate; added in layout 3),
  *             "h": f64 ≥ 0, "res": f64 ≥ 0, "al": alarm,
  *             "first", "last": time | NONE, "hold": u32 ≤ win,
  *             "last_x": f64, "record": f64 ≥ 0, "record_t": time | NONE,
  *             "seasonal": bool, "lvl_s", "lvl_p", "ms_p", "ms_s": f64,
  *             "season": [f32 × 288], "season_n": [u32 ≤ 255 × 288],
+ *             "weekly": bool, "ms_d", "ms_w": f64,
+ *             "week": [f32 × 168], "week_n": [u32 ≤ 255 × 168]
+ *                     the weekly profile (added in layout 3),
  *             "seen": u64 samples fed,
  *             "hist": [[time, f64] × min(seen, 128)]   oldest first,
  *             "pend": [[time, f64] × ≤ 8192]   waiting in open buckets,
@@ -73,7 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAYOUT_VERSION 2
+#define LAYOUT_VERSION 3
 #define SKETCH_MAX_N (FL_SKETCH_MAX_BINS + 8)
 #define SKETCH_LO_LIM (1 << 20)
 
@@ -240,9 +250,11 @@ static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
 
 static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
 {
-    msgpack_pack_map(pk, 21);
+    msgpack_pack_map(pk, 27);
     fl_pk_key(pk, "name");
     fl_pk_str(pk, m->name, m->len);
+    fl_pk_key(pk, "kind");
+    msgpack_pack_uint64(pk, m->kind);
     fl_pk_key(pk, "g");
     pack_gauss(pk, &m->g);
     fl_pk_key(pk, "h");
@@ -281,6 +293,20 @@ static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
     msgpack_pack_array(pk, MET_SLOTS);
     for (int i = 0; i < MET_SLOTS; i++)
         msgpack_pack_uint64(pk, m->season_n[i]);
+    fl_pk_key(pk, "weekly");
+    fl_pk_bool(pk, m->weekly);
+    fl_pk_key(pk, "ms_d");
+    msgpack_pack_double(pk, m->ms_d);
+    fl_pk_key(pk, "ms_w");
+    msgpack_pack_double(pk, m->ms_w);
+    fl_pk_key(pk, "week");
+    msgpack_pack_array(pk, MET_WSLOTS);
+    for (int i = 0; i < MET_WSLOTS; i++)
+        msgpack_pack_float(pk, m->week[i]);
+    fl_pk_key(pk, "week_n");
+    msgpack_pack_array(pk, MET_WSLOTS);
+    for (int i = 0; i < MET_WSLOTS; i++)
+        msgpack_pack_uint64(pk, m->week_n[i]);
     fl_pk_key(pk, "seen");
     msgpack_pack_uint64(pk, m->seen);
     fl_pk_key(pk, "hist");
@@ -645,7 +671,8 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         "name",  "g",     "h",     "res",      "al",       "first",
         "last",  "hold",  "last_x", "record",  "record_t", "seasonal",
         "lvl_s", "lvl_p", "ms_p",  "ms_s",     "season",   "season_n",
-        "seen",  "hist",  "pend",  NULL};
+        "seen",  "hist",  "pend",  "kind",  "weekly", "ms_d",  "ms_w",     "week",
+        "week_n", NULL};
     fl_rd *rd = c->rd;
     fl_detect *d = c->d;
     const char *name;
@@ -680,8 +707,9 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
     size_t mg = fl_rd_push(rd, ".g");
     ok = unpack_gauss(rd, g, &m->g);
     fl_rd_pop(rd, mg);
-    int64_t hold;
-    if (!ok || !fl_rd_f_float(rd, o, "h", &m->h) ||
+    int64_t hold, kind;
+    if (!ok || !fl_rd_f_int(rd, o, "kind", MET_UNDECIDED, MET_COUNTER, &kind) ||
+        !fl_rd_f_float(rd, o, "h", &m->h) ||
         !fl_rd_f_float(rd, o, "res", &m->res) ||
         !fl_rd_f_time(rd, o, "first", true, &m->first_ts) ||
         !fl_rd_f_time(rd, o, "last", true, &m->last_ts) ||
@@ -695,9 +723,14 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         !fl_rd_f_float(rd, o, "ms_p", &m->ms_p) ||
         !fl_rd_f_float(rd, o, "ms_s", &m->ms_s) ||
         !fl_rd_f_floats(rd, o, "season", MET_SLOTS, m->season) ||
+        !fl_rd_f_bool(rd, o, "weekly", &m->weekly) ||
+        !fl_rd_f_float(rd, o, "ms_d", &m->ms_d) ||
+        !fl_rd_f_float(rd, o, "ms_w", &m->ms_w) ||
+        !fl_rd_f_floats(rd, o, "week", MET_WSLOTS, m->week) ||
         !fl_rd_f_u64(rd, o, "seen", &m->seen))
         return false;
     m->hold = (uint32_t)hold;
+    m->kind = (uint8_t)kind;
     uint32_t visits[MET_SLOTS];
     if (!fl_rd_f_u32s(rd, o, "season_n", MET_SLOTS, visits))
         return false;
@@ -706,6 +739,15 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
             return fl_rd_fail(rd, "season_n[%d]: %" PRIu32 " visits (at most "
                                   "255)", i, visits[i]);
         m->season_n[i] = (uint8_t)visits[i];
+    }
+    uint32_t wvisits[MET_WSLOTS];
+    if (!fl_rd_f_u32s(rd, o, "week_n", MET_WSLOTS, wvisits))
+        return false;
+    for (int i = 0; i < MET_WSLOTS; i++) {
+        if (wvisits[i] > 255)
+            return fl_rd_fail(rd, "week_n[%d]: %" PRIu32 " samples (at most "
+                                  "255)", i, wvisits[i]);
+        m->week_n[i] = (uint8_t)wvisits[i];
     }
     if (!(m->record >= 0 && isfinite(m->record)))
         return fl_rd_fail(rd, "record out of range");

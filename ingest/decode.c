@@ -27,6 +27,7 @@ static const char *const bad_names[FL_BAD__COUNT] = {
     [FL_BAD_METRIC_LIMIT] = "metric_limit",
     [FL_BAD_PATTERN_LIMIT] = "pattern_limit",
     [FL_BAD_TRUNCATED] = "truncated",
+    [FL_BAD_FUTURE] = "future",
 };
 
 const char *fl_bad_reason_name(fl_bad_reason r)
@@ -188,10 +189,35 @@ bool fl_decoder_more(fl_decoder *dec, fl_event *ev)
     return true;
 }
 
+void fl_decoder_reject(fl_decoder *dec, fl_bad_reason why)
+{
+    dec->rej[why]++;
+    dec->nrej++;
+}
+
+bool fl_decoder_rejected(fl_decoder *dec, fl_bad_reason *why)
+{
+    if (!dec->nrej)
+        return false;
+    for (int r = 0; r < FL_BAD__COUNT; r++)
+        if (dec->rej[r]) {
+            dec->rej[r]--;
+            dec->nrej--;
+            *why = (fl_bad_reason)r;
+            return true;
+        }
+    dec->nrej = 0; /* not reached: the counts add up to nrej */
+    return false;
+}
+
 bool fl_decode_line(fl_decoder *dec, fl_str line, fl_str fallback_service,
                     fl_event *ev, fl_bad_reason *why)
 {
     dec->nextra = dec->extra_pos = 0;
+    if (dec->nrej) { /* not drained by the caller: forget them */
+        memset(dec->rej, 0, sizeof dec->rej);
+        dec->nrej = 0;
+    }
     for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++) {
         bool chosen = dec->fmt == FL_FORMAT_AUTO
                           ? formats[i].sniff && formats[i].sniff(line)

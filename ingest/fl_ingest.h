@@ -98,6 +98,7 @@ typedef enum {
     FL_BAD_METRIC_LIMIT,    /* a new metric past the tracked-metrics caps */
     FL_BAD_PATTERN_LIMIT,   /* a regex pattern hit its match/depth/stack cap */
     FL_BAD_TRUNCATED,       /* input ends inside a msgpack object */
+    FL_BAD_FUTURE,          /* more than detect.max_future ahead of event time */
     FL_BAD__COUNT
 } fl_bad_reason;
 
@@ -188,6 +189,35 @@ bool fl_decode_line(fl_decoder *dec, fl_str line, fl_str fallback_service,
  * several: an Influx line with several fields). False when none remain. */
 bool fl_decoder_more(fl_decoder *dec, fl_event *ev);
 
+/* Parts of the line last decoded that were rejected on their own while
+ * the rest of it was decoded or rejected as a whole: a bad log record in an
+ * OTLP batch whose other records make events. Each call hands out one such
+ * part's reason; false when none remain. Callers count them as bad lines
+ * (by reason) after each fl_decode_line, whatever it returned, so every
+ * bad record is counted once and none silently dropped. */
+bool fl_decoder_rejected(fl_decoder *dec, fl_bad_reason *why);
+/* A decoder's state carried from line to line: the pattern decoders'
+ * (syslog, nginx, a named pattern) last event time, from which an RFC 3164
+ * time gets its year. Several decoders taking turns over one input's
+ * batches (ingest/reader.c) hand it on so each decodes exactly as one
+ * decoder would: at a batch's start fl_decoder_history_begin marks every
+ * state as inherited; the hook runs before an inherited state would be
+ * used (it gets the previous batch's history and applies it); at the end
+ * fl_decoder_history_out gives this batch's history from the previous. */
+#define FL_DEC_HISTORY 3
+typedef struct {
+    fl_time prev[FL_DEC_HISTORY];
+} fl_dec_history;
+void fl_dec_history_init(fl_dec_history *h); /* as a new decoder's */
+void fl_decoder_history_hook(fl_decoder *dec,
+                             void (*fn)(void *ud, fl_decoder *dec), void *ud);
+void fl_decoder_history_begin(fl_decoder *dec);
+/* Inherited states take `in` (and count as set from here on). */
+void fl_decoder_history_apply(fl_decoder *dec, const fl_dec_history *in);
+/* Each state's last time if this batch set it, else `in`'s. */
+void fl_decoder_history_out(const fl_decoder *dec, const fl_dec_history *in,
+                            fl_dec_history *out);
+
 /* The JSON decoder on its own, for tests, fuzzing and benchmarks. */
 bool fl_json_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                     fl_bad_reason *why);
@@ -234,6 +264,34 @@ bool fl_msgpack_stream_sniff(const void *p, size_t n);
  * JSON simple keys. */
 bool fl_logfmt_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                       fl_bad_reason *why);
+
+/* --------------------------------------------------------- field maps */
+
+/* The user's field names (fields.c; the config's `fields` keys): which
+ * dotted key path of a JSON, logfmt or msgpack record carries which event
+ * field. Targets: ts, service, level, status, latency_ms, latency_s,
+ * latency_us, latency_ns (the unit is the target's), msg, upstream,
+ * version, kind, change_id, author. A mapped target's built-in names stop
+ * applying (all four latency targets are one group); other built-in names
+ * still do. Paths match flat and nested keys alike ("app.name" is
+ * {"app.name": ..} and {"app": {"name": ..}}). OTLP records and patterns
+ * name their fields themselves and ignore maps. */
+typedef struct fl_field_map fl_field_map;
+fl_field_map *fl_field_map_new(void);
+void fl_field_map_free(fl_field_map *m);
+/* Maps path to target (replacing an earlier path of the same target).
+ * False with a reason (no file or line) for an unknown target or a path
+ * that is empty, over 128 bytes, not UTF-8 or holds control characters. */
+bool fl_field_map_add(fl_field_map *m, const char *target, const char *path,
+                      char *errstr, size_t errlen);
+/* Adds every mapping of src (NULL: none) to dst. */
+bool fl_field_map_copy(fl_field_map *dst, const fl_field_map *src);
+size_t fl_field_map_size(const fl_field_map *m);
+/* "ts, service, ...": the targets, for messages and docs. */
+const char *fl_field_targets(void);
+/* The map (borrowed: it must outlive the decoder; NULL or empty: the
+ * built-in names only) a decoder reads records with. */
+void fl_decoder_set_fields(fl_decoder *dec, const fl_field_map *m);
 
 /* ------------------------------------------------------------ patterns */
 

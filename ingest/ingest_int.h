@@ -22,6 +22,8 @@ typedef enum {
     F_CHANGE_ID,
     F_AUTHOR,
     F_UPSTREAM,
+    F_LAT_S, /* only through a field map (fields.c) */
+    F_LAT_US,
     F_TRACE,
     F__COUNT
 } field;
@@ -46,7 +48,15 @@ struct fl_decoder {
     char path[FL_JSON_PATH_MAX + 1];
     fl_event *extra;   /* further events of the current line */
     uint32_t nextra, extra_cap, extra_pos;
+    /* parts of the current line rejected while others made events (bad
+     * records of an OTLP batch), by reason; nrej is their total */
+    uint32_t rej[FL_BAD__COUNT], nrej;
+    const fl_field_map *fields; /* the user's field names (borrowed), or NULL */
     void *state[FL_FORMAT__COUNT];
+    /* called before a pattern state whose last-event time this batch has
+     * not set is used for an RFC 3164 year (fl_decoder_history_hook) */
+    void (*hist_fn)(void *ud, fl_decoder *dec);
+    void *hist_ud;
 };
 
 fl_format fl_decoder_format(const fl_decoder *dec);
@@ -54,6 +64,8 @@ fl_format fl_decoder_format(const fl_decoder *dec);
  * with several fields, an OTLP batch) returns the first and queues the
  * rest here; callers drain them with fl_decoder_more. */
 void fl_decoder_push(fl_decoder *dec, const fl_event *ev);
+/* Counts one rejected part of the current line (fl_decoder_rejected). */
+void fl_decoder_reject(fl_decoder *dec, fl_bad_reason why);
 /* Makes sure the scratch buffer holds at least n bytes (per line). */
 void fl_decoder_scratch(fl_decoder *dec, size_t n);
 
@@ -72,6 +84,15 @@ bool fl_otlp_sniff(fl_str line);
 bool fl_json_value_num(const value *v, double *out);
 /* The field a dotted key path names ("service.name"), F_NONE if none. */
 field fl_json_lookup(const char *path, size_t n);
+/* A key's field for this decoder: through the user's field map when it
+ * has one (fields.c), else the built-in names. */
+field fl_field_map_lookup(const fl_field_map *m, const char *path, size_t n);
+static inline field fl_field_of(const fl_decoder *dec, const char *path,
+                                size_t n)
+{
+    return dec->fields ? fl_field_map_lookup(dec->fields, path, n)
+                       : fl_json_lookup(path, n);
+}
 /* The values collected in dec->v (cleared by the caller before collecting)
  * as an event: time, service, change or request fields, each validated as
  * for a JSON line. False with *why when the values do not make an event. */

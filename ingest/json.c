@@ -58,6 +58,7 @@ static const struct {
     KEY("upstream", F_UPSTREAM),
     KEY("peer.service", F_UPSTREAM),
     KEY("upstream_cluster", F_UPSTREAM),
+    KEY("service.target.name", F_UPSTREAM), /* ECS 8.7: the callee */
     KEY("trace_id", F_TRACE),
     KEY("trace.id", F_TRACE),
     KEY("traceId", F_TRACE),
@@ -283,7 +284,8 @@ static bool parse_number(parser *ps, value *v)
         v->s.n = (size_t)(ps->p - s);
         /* the line is NUL-terminated and the number's text is a valid JSON
          * number, so strtod stops exactly at its end */
-        v->num = strtod(s, NULL);
+        if (!fl_decimal_fast(s, v->s.n, &v->num))
+            v->num = strtod(s, NULL);
     }
     return true;
 }
@@ -406,7 +408,7 @@ static bool parse_value(parser *ps, int depth, size_t plen)
         return fail(ps, FL_BAD_TOO_DEEP);
     if (ps->p >= ps->end)
         return fail(ps, FL_BAD_SYNTAX);
-    field f = plen != SIZE_MAX && plen > 0 ? fl_json_lookup(ps->dec->path, plen)
+    field f = plen != SIZE_MAX && plen > 0 ? fl_field_of(ps->dec, ps->dec->path, plen)
                                            : F_NONE;
     value *v = f ? &ps->dec->v[f] : NULL;
     switch (*ps->p) {
@@ -496,6 +498,9 @@ bool fl_json_value_num(const value *v, double *out)
     char c0 = v->s.p[0];
     if (!(c0 == '-' || (c0 >= '0' && c0 <= '9')))
         return false;
+    /* the common short plain decimal, exactly as strtod reads it */
+    if (fl_decimal_fast(v->s.p, v->s.n, out))
+        return true;
     for (size_t i = 0; i < v->s.n; i++)
         if (!strchr("0123456789+-.eE", v->s.p[i]))
             return false;
@@ -632,12 +637,22 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
             return false;
         }
         ev->latency_ms = lat;
-    } else if (v[F_LAT_NS].t != V_NONE) {
-        if (!fl_json_value_num(&v[F_LAT_NS], &lat)) {
-            *why = FL_BAD_VALUE;
-            return false;
+    } else {
+        /* the other units (a field map's latency_s and latency_us) */
+        static const struct {
+            field f;
+            double to_ms;
+        } units[] = {{F_LAT_S, 1e3}, {F_LAT_US, 1e-3}, {F_LAT_NS, 1e-6}};
+        for (size_t i = 0; i < FL_ARRAY_LEN(units); i++) {
+            if (v[units[i].f].t == V_NONE)
+                continue;
+            if (!fl_json_value_num(&v[units[i].f], &lat)) {
+                *why = FL_BAD_VALUE;
+                return false;
+            }
+            ev->latency_ms = lat * units[i].to_ms;
+            break;
         }
-        ev->latency_ms = lat / 1e6;
     }
     /* a latency must be a duration a request could have taken: NaN,
      * negative or over a day is a broken producer */

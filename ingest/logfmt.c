@@ -218,7 +218,7 @@ bool fl_logfmt_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why)
             if (val.s.n)
                 val.t = V_STR;
         }
-        field f = fl_json_lookup(key.p, key.n);
+        field f = fl_field_of(dec, key.p, key.n);
         if (f == F_NONE)
             continue;
         /* a number in `level` is a numeric level, as in JSON */

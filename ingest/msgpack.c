@@ -601,7 +601,7 @@ static bool walk_map(walker *w, uint64_t pairs, int depth, size_t plen)
                 return wfail(w, FL_BAD_SYNTAX);
             continue;
         }
-        field f = klen != SIZE_MAX ? fl_json_lookup(dec->path, klen) : F_NONE;
+        field f = klen != SIZE_MAX ? fl_field_of(dec, dec->path, klen) : F_NONE;
         if (f != F_NONE && !set_value(w, &dec->v[f], &val, (unsigned)f))
             return false;
     }
@@ -782,8 +782,30 @@ static bool stream_starved(const fl_msgpack_stream *ms)
 {
     if (ms->pos == ms->end)
         return true;
-    return !ms->in_obj && !ms->eof && ms->end - ms->pos == 1 &&
-           ms->buf[ms->pos] >= 0xdc && ms->buf[ms->pos] <= 0xdf;
+    /* a lone 0xdc-0xdf, or its count not all here yet */
+    return !ms->in_obj && !ms->eof && ms->buf[ms->pos] >= 0xdc &&
+           ms->buf[ms->pos] <= 0xdf &&
+           ms->end - ms->pos < (ms->buf[ms->pos] & 1 ? 5u : 3u);
+}
+
+/* A record header (array16/32, map16/32) whose count alone needs more
+ * bytes than the cap (every element takes at least one byte, every map
+ * entry two): its length in bytes, else 0. Such a header (5 bytes can
+ * declare 4 Gi entries) is refused on sight and the stream resynchronises
+ * right after it, instead of scanning on to the end of the input looking
+ * for an object that cannot fit: what follows is not lost. */
+static size_t impossible_header(const unsigned char *p, size_t n, size_t cap)
+{
+    if (n < 3 || p[0] < 0xdc || p[0] > 0xdf)
+        return 0;
+    size_t hl = p[0] & 1 ? 5 : 3;
+    if (n < hl)
+        return 0;
+    uint64_t count = hl == 3 ? (uint64_t)p[1] << 8 | p[2]
+                             : (uint64_t)p[1] << 24 | (uint64_t)p[2] << 16 |
+                                   (uint64_t)p[3] << 8 | p[4];
+    uint64_t min = hl + count * (p[0] >= 0xde ? 2 : 1);
+    return min > cap ? hl : 0;
 }
 
 fl_line_status fl_msgpack_stream_next(fl_msgpack_stream *ms, fl_str *obj,
@@ -834,6 +856,14 @@ fl_line_status fl_msgpack_stream_next(fl_msgpack_stream *ms, fl_str *obj,
                     return stream_bad(ms, FL_BAD_SYNTAX, why);
                 }
                 continue;
+            }
+            size_t hl = impossible_header(ms->buf + ms->pos,
+                                          ms->end - ms->pos, ms->max_obj);
+            if (hl) {
+                ms->pos += hl;
+                ms->start = ms->pos;
+                ms->damaged = true; /* what follows up to a record: same */
+                return stream_bad(ms, FL_BAD_TOO_LONG, why);
             }
             ms->in_obj = true;
             ms->skipping = false;

@@ -35,9 +35,12 @@
  *              duration, duration_ms, latency_ms in milliseconds
  *   upstream   attribute peer.service; else server.address
  * A record that does not make an event (no time, no service, a status
- * outside 100..599, ...) is dropped; a document is rejected only when none
- * of its records makes one (with the first record's reason; bad_value for
- * a document without records).
+ * outside 100..599, ...) is counted by its reason (fl_decoder_rejected)
+ * while the batch's good records still make events; a document none of
+ * whose records makes one returns the first record's reason (bad_value for
+ * a document without records) and the others' through
+ * fl_decoder_rejected. A document that is not valid OTLP/JSON is one bad
+ * line (syntax, too_deep, ...).
  */
 #include "ingest_int.h"
 
@@ -413,6 +416,7 @@ static bool log_record(parser *ps, int depth, void *ctx)
     } else {
         if (!sc->b->nbad++)
             sc->b->first_why = why;
+        fl_decoder_reject(dec, why);
     }
     return true;
 }
@@ -499,6 +503,8 @@ bool fl_otlp_decode(fl_decoder *dec, fl_str line, fl_event *ev,
                     fl_bad_reason *why)
 {
     dec->nextra = dec->extra_pos = 0;
+    memset(dec->rej, 0, sizeof dec->rej);
+    dec->nrej = 0;
     fl_decoder_scratch(dec, line.n + 8);
     parser ps = {line.p, line.p + line.n, dec, FL_BAD_SYNTAX, false};
     batch b = {FL_BAD_VALUE, 0};
@@ -506,22 +512,31 @@ bool fl_otlp_decode(fl_decoder *dec, fl_str line, fl_event *ev,
     if (ps.p >= ps.end || *ps.p != '{' ||
         !each_member(&ps, 1, doc_members, doc_member, &b)) {
         *why = ps.failed ? ps.why : FL_BAD_SYNTAX;
-        dec->nextra = 0;
-        return false;
+        goto reject_whole;
     }
     ws(&ps);
     if (ps.p != ps.end) {
         *why = FL_BAD_SYNTAX;
-        dec->nextra = 0;
-        return false;
+        goto reject_whole;
     }
     if (dec->nextra == 0) {
+        /* the return value counts the first bad record; the others stay
+         * in dec->rej */
         *why = b.nbad ? b.first_why : FL_BAD_VALUE;
+        if (b.nbad) {
+            dec->rej[b.first_why]--;
+            dec->nrej--;
+        }
         return false;
     }
     *ev = dec->extra[0];
     dec->extra_pos = 1;
     return true;
+reject_whole: /* a broken document is one bad line, whatever it held */
+    dec->nextra = 0;
+    memset(dec->rej, 0, sizeof dec->rej);
+    dec->nrej = 0;
+    return false;
 }
 
 bool fl_otlp_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,

@@ -19,7 +19,7 @@
  *              first segment does ("/cart/items?x=1" -> "cart")
  *   method     recognised and ignored, like any other name
  * A capture of exactly "-" is absent (nginx, Apache and RFC 5424 write it
- * for a missing value).
+ * for a missing value); so is an empty one, except for msg.
  *
  * The service: a `service` capture (or the inner message's); else the
  * pattern's fixed service (from the configuration); else the first segment
@@ -92,7 +92,14 @@ typedef struct {
     pcre2_match_context *mctx;
     pcre2_jit_stack *js;
     fl_time prev_ts; /* the last event's time, for years (RFC 3164) */
+    bool own;        /* prev_ts is this batch's or was handed on
+                      * (fl_decoder_history_*); false: inherited */
     char tsbuf[24];  /* a converted time as decimal nanoseconds */
+    /* the last CLF time converted ("22/Nov/2026:10:00:00 +0000"), and its
+     * conversion: busy access logs repeat the same second many times */
+    char clf_key[40], clf_buf[24];
+    size_t clf_key_n;
+    fl_str clf_val;
 } pstate;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -589,6 +596,8 @@ static bool decimal(fl_str s, double *out)
             return false;
         tmp[i] = c;
     }
+    if (digit && fl_decimal_fast(s.p, s.n, out))
+        return true;
     tmp[s.n] = '\0';
     char *e;
     *out = strtod(tmp, &e);
@@ -635,6 +644,10 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     const pattern *pat = st->pat;
     if (!fl_utf8_valid(line.p, line.n))
         return reject(why, FL_BAD_UTF8);
+    /* a NUL byte is no text any format here writes, and would cut the
+     * event's strings short further on */
+    if (memchr(line.p, '\0', line.n))
+        return reject(why, FL_BAD_SYNTAX);
     int rc = pcre2_match(pat->code, (PCRE2_SPTR)line.p, line.n, 0,
                          PCRE2_NO_UTF_CHECK, st->md, st->mctx);
     if (rc < 0) {
@@ -683,6 +696,11 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
         if (v[f].t != V_NONE || (f == F_MSG && inner) ||
             !role_capture(st, line, f, &s))
             continue;
+        /* an empty capture is no value (an optional `[(?<service>\w*)]`
+         * that captured nothing leaves the service to the fallbacks); an
+         * empty message is still a message */
+        if (s.n == 0 && f != F_MSG)
+            continue;
         v[f].t = V_STR;
         v[f].s = s;
         if (f == F_LEVEL && decimal(s, &v[f].num)) /* bunyan's 50 */
@@ -690,6 +708,7 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     }
     /* latency in seconds */
     if (v[F_LAT_MS].t == V_NONE && v[F_LAT_NS].t == V_NONE &&
+        v[F_LAT_S].t == V_NONE && v[F_LAT_US].t == V_NONE &&
         role_capture(st, line, R_LAT_S, &s)) {
         double secs;
         if (!decimal(s, &secs))
@@ -706,21 +725,35 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     /* times fl_time_parse does not read: as decimal nanoseconds */
     if (v[F_TS].t == V_STR && v[F_TS].s.n >= 15) {
         fl_str t = v[F_TS].s;
-        fl_time ts;
-        bool conv = false;
-        if (t.p[0] >= '0' && t.p[0] <= '9' && t.p[2] == '/')
+        fl_time ts = 0;
+        bool conv = false, clf = false;
+        if (t.p[0] >= '0' && t.p[0] <= '9' && t.p[2] == '/') {
+            clf = true;
+            if (st->clf_key_n == t.n && memcmp(st->clf_key, t.p, t.n) == 0) {
+                v[F_TS].s = st->clf_val; /* the same second as before */
+                goto ts_done;
+            }
             conv = parse_clf(t, &ts);
-        else if (t.p[0] >= 'A' && t.p[0] <= 'z')
+        } else if (t.p[0] >= 'A' && t.p[0] <= 'z') {
+            if (!st->own && dec->hist_fn) /* the year needs the history */
+                dec->hist_fn(dec->hist_ud, dec);
             conv = parse_bsd(st, t, &ts);
+        }
         if (conv && ts >= 0) {
-            int k = snprintf(st->tsbuf, sizeof st->tsbuf, "%lld",
-                             (long long)ts);
-            v[F_TS].s = (fl_str){st->tsbuf, (size_t)k};
+            char *buf = clf ? st->clf_buf : st->tsbuf;
+            int k = snprintf(buf, sizeof st->tsbuf, "%lld", (long long)ts);
+            v[F_TS].s = (fl_str){buf, (size_t)k};
             /* fewer than 18 digits would read as seconds or ms: such a
              * time is outside 2000..2099 anyway; make it fail there */
             if (k < 18)
                 v[F_TS].s = fl_str_c("0");
+            if (clf && t.n <= sizeof st->clf_key) {
+                memcpy(st->clf_key, t.p, t.n);
+                st->clf_key_n = t.n;
+                st->clf_val = v[F_TS].s;
+            }
         }
+    ts_done:;
     }
     /* the service, when the message did not name one */
     if (v[F_SERVICE].t == V_NONE) {
@@ -737,7 +770,55 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
     if (!fl_json_event(dec, ev, why))
         return false;
     st->prev_ts = ev->ts;
+    st->own = true;
     return true;
+}
+
+/* ------------------------------------------------------ history hand-on */
+
+static const int hist_fmt[FL_DEC_HISTORY] = {FL_FORMAT_SYSLOG, FL_FORMAT_NGINX,
+                                             FL_FORMAT_PATTERN};
+
+void fl_dec_history_init(fl_dec_history *h)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++)
+        h->prev[i] = FL_TIME_NONE;
+}
+
+void fl_decoder_history_hook(fl_decoder *dec,
+                             void (*fn)(void *ud, fl_decoder *dec), void *ud)
+{
+    dec->hist_fn = fn;
+    dec->hist_ud = ud;
+}
+
+void fl_decoder_history_begin(fl_decoder *dec)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++) {
+        pstate *st = dec->state[hist_fmt[i]];
+        if (st)
+            st->own = false;
+    }
+}
+
+void fl_decoder_history_apply(fl_decoder *dec, const fl_dec_history *in)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++) {
+        pstate *st = dec->state[hist_fmt[i]];
+        if (st && !st->own) {
+            st->prev_ts = in->prev[i];
+            st->own = true;
+        }
+    }
+}
+
+void fl_decoder_history_out(const fl_decoder *dec, const fl_dec_history *in,
+                            fl_dec_history *out)
+{
+    for (int i = 0; i < FL_DEC_HISTORY; i++) {
+        const pstate *st = dec->state[hist_fmt[i]];
+        out->prev[i] = st && st->own ? st->prev_ts : in->prev[i];
+    }
 }
 
 static pstate *named_state(fl_decoder *dec, fl_format fmt, const char *name)

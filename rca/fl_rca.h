@@ -45,6 +45,23 @@ typedef struct {
     char *evidence[FL_EVIDENCE_MAX];
 } fl_cause;
 
+/* A log template that is new at an incident or surged at its onset
+ * (rca/tplev.c): a `log_template` anomaly in the result document and
+ * evidence on the causes of its service. */
+#define FL_TPL_TEXT_MAX 200
+typedef struct {
+    int32_t service;
+    bool novel;         /* first seen near the onset; else surged */
+    fl_time first_seen; /* the template's first line */
+    fl_time onset;      /* novel: first_seen; surged: the service's onset */
+    fl_time detected;   /* end of the minute its count passed the bar */
+    uint64_t count;     /* novel: lines since first seen; surged: lines in
+                         * the 5 min from onset */
+    double baseline, peak; /* lines per minute before and after onset */
+    char text[FL_TPL_TEXT_MAX + 1];
+} fl_tpl_finding;
+#define FL_TPL_FINDINGS_MAX 8
+
 typedef enum {
     FL_INCIDENT_OPEN,
     FL_INCIDENT_CLOSED, /* all anomalies ended and the join window passed */
@@ -65,6 +82,8 @@ typedef struct {
     uint64_t rank_sig; /* hash of the ranked causes, to notice re-ranking */
     bool id_frozen;    /* the id is fixed (and the incident announced) at
                         * the first bucket close after it opened */
+    fl_tpl_finding tpl[FL_TPL_FINDINGS_MAX]; /* new and surging templates */
+    uint32_t ntpl;
 } fl_incident;
 
 typedef struct {
@@ -115,6 +134,10 @@ void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
 void fl_rca_advance(fl_rca *rca, fl_time watermark);
 /* End of input: ranks everything still open (ongoing ones keep end none). */
 void fl_rca_finish(fl_rca *rca);
+
+/* Where log-template evidence comes from (rca/tplev.c); NULL: none. */
+struct fl_tplev;
+void fl_rca_set_templates(fl_rca *rca, struct fl_tplev *t);
 
 uint32_t fl_rca_count(const fl_rca *rca);
 const fl_incident *fl_rca_get(const fl_rca *rca, uint32_t i);

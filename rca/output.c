@@ -36,6 +36,35 @@ static double tidy(double v)
     return round(v * m) / m;
 }
 
+/* The incident's new and surging log templates (rank_tpl.c) as
+ * `log_template` anomalies, with the template text in "template". */
+static void fl_tpl_findings_json(fl_buf *b, const fl_rca *r,
+                                 const fl_incident *inc, bool comma)
+{
+    for (uint32_t i = 0; i < inc->ntpl; i++) {
+        const fl_tpl_finding *f = &inc->tpl[i];
+        if (comma || i)
+            fl_buf_putc(b, ',');
+        fl_buf_puts(b, "{\"service\":");
+        json_cstr(b, fl_rca_service_name(r, f->service));
+        fl_buf_puts(b, ",\"signal\":\"log_template\",\"direction\":\"up\","
+                       "\"onset\":");
+        json_time(b, f->onset);
+        fl_buf_puts(b, ",\"detected\":");
+        json_time(b, f->detected);
+        fl_buf_puts(b, ",\"end\":null,\"baseline\":");
+        fl_buf_json_num(b, tidy(f->baseline));
+        fl_buf_puts(b, ",\"peak\":");
+        fl_buf_json_num(b, tidy(f->peak));
+        fl_buf_printf(b, ",\"template\":");
+        json_cstr(b, f->text);
+        fl_buf_printf(b, ",\"new\":%s,\"count\":%llu,\"first_seen\":",
+                      f->novel ? "true" : "false", (unsigned long long)f->count);
+        json_time(b, f->first_seen);
+        fl_buf_putc(b, '}');
+    }
+}
+
 void fl_incident_json(fl_buf *b, const fl_rca *r, const fl_incident *inc)
 {
     fl_buf_puts(b, "{\"id\":");
@@ -77,6 +106,7 @@ void fl_incident_json(fl_buf *b, const fl_rca *r, const fl_incident *inc)
         fl_buf_json_num(b, tidy(a->severity));
         fl_buf_putc(b, '}');
     }
+    fl_tpl_findings_json(b, r, inc, inc->nanoms > 0);
     fl_buf_puts(b, "],\"causes\":[");
     for (uint32_t i = 0; i < inc->ncauses; i++) {
         const fl_cause *c = &inc->causes[i];

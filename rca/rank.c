@@ -723,6 +723,7 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         sig = fl_hash64(parts, sizeof parts, sig);
     }
     inc->rank_sig = sig;
+    fl_rank_templates(r, inc); /* rank_tpl.c: log-template evidence */
     free(cs);
     free(v);
 #undef PUSH_CAND

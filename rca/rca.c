@@ -330,6 +330,29 @@ static fl_anomaly *find_anomaly(fl_incident *inc, uint32_t seq)
     return NULL;
 }
 
+typedef struct {
+    int32_t service;
+    fl_time onset;
+    const char *name;
+} svc_onset;
+
+static int by_service_onset(const void *pa, const void *pb)
+{
+    const svc_onset *a = pa, *b = pb;
+    if (a->service != b->service)
+        return a->service < b->service ? -1 : 1;
+    return a->onset < b->onset ? -1 : a->onset > b->onset;
+}
+
+/* earliest onset first, ties by name (names are unique: a total order) */
+static int by_onset_name(const void *pa, const void *pb)
+{
+    const svc_onset *a = pa, *b = pb;
+    if (a->onset != b->onset)
+        return a->onset < b->onset ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
 /* start, detected, end, services (earliest onset first) and the id */
 static void summarise(fl_rca *r, fl_incident *inc)
 {
@@ -356,41 +379,31 @@ static void summarise(fl_rca *r, fl_incident *inc)
     if (inc->detected == INT64_MAX)
         inc->detected = inc->start;
     inc->end = ongoing ? FL_TIME_NONE : end;
-    /* services by earliest onset, ties by name */
+    /* services by earliest onset, ties by name: sorted, not compared
+     * pairwise, since a fleet-wide incident holds thousands of anomalies
+     * and this runs on every update of one of them */
     free(inc->services);
     inc->services = fl_malloc((inc->nanoms + 1) * sizeof *inc->services);
     inc->nservices = 0;
-    fl_time *on = fl_malloc((inc->nanoms + 1) * sizeof *on);
+    svc_onset *so = fl_malloc((inc->nanoms + 1) * sizeof *so);
     for (uint32_t i = 0; i < inc->nanoms; i++) {
-        const fl_anomaly *a = &inc->anoms[i];
-        uint32_t k;
-        for (k = 0; k < inc->nservices; k++)
-            if (inc->services[k] == a->service)
-                break;
-        if (k == inc->nservices) {
-            inc->services[k] = a->service;
-            on[k] = a->onset;
-            inc->nservices++;
-        } else if (a->onset < on[k]) {
-            on[k] = a->onset;
-        }
+        so[i].service = inc->anoms[i].service;
+        so[i].onset = inc->anoms[i].onset;
+        so[i].name = NULL;
     }
-    for (uint32_t i = 1; i < inc->nservices; i++) {
-        int32_t s = inc->services[i];
-        fl_time t = on[i];
-        uint32_t j = i;
-        while (j > 0 &&
-               (on[j - 1] > t ||
-                (on[j - 1] == t && strcmp(fl_intern_name(r->names, inc->services[j - 1]),
-                                          fl_intern_name(r->names, s)) > 0))) {
-            inc->services[j] = inc->services[j - 1];
-            on[j] = on[j - 1];
-            j--;
+    qsort(so, inc->nanoms, sizeof *so, by_service_onset);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < inc->nanoms; i++)
+        if (m == 0 || so[m - 1].service != so[i].service) {
+            so[m] = so[i]; /* the earliest onset of its service */
+            so[m].name = fl_intern_name(r->names, so[m].service);
+            m++;
         }
-        inc->services[j] = s;
-        on[j] = t;
-    }
-    free(on);
+    qsort(so, m, sizeof *so, by_onset_name);
+    for (uint32_t i = 0; i < m; i++)
+        inc->services[i] = so[i].service;
+    inc->nservices = m;
+    free(so);
     if (first && !inc->id_frozen) {
         /* content-derived id: the same input yields the same id, and
          * re-processing after a crash cannot mint a new one. It is frozen
@@ -420,6 +433,7 @@ static void attach_pending(fl_rca *r, fl_incident *inc, fl_time onset)
             r->pending[k++] = *p;
     }
     r->npending = k;
+    r->tpl_now = false;
 }
 
 static fl_incident *open_incident(fl_rca *r, const fl_anomaly *a)
@@ -644,6 +658,8 @@ static void close_incident(fl_rca *r, fl_incident *inc)
 
 void fl_rca_advance(fl_rca *r, fl_time wm)
 {
+    r->tpl_now = true; /* template findings may refresh (rank_tpl.c) */
+    r->tpl_cutoff = wm;
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         if (inc->state != FL_INCIDENT_OPEN)
@@ -662,10 +678,13 @@ void fl_rca_advance(fl_rca *r, fl_time wm)
         r->pending[k++] = *p;
     }
     r->npending = k;
+    r->tpl_now = false;
 }
 
 void fl_rca_finish(fl_rca *r)
 {
+    r->tpl_now = true;
+    r->tpl_cutoff = INT64_MAX; /* all of the input */
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         if (inc->state == FL_INCIDENT_OPEN) {
@@ -679,4 +698,5 @@ void fl_rca_finish(fl_rca *r)
             }
         }
     }
+    r->tpl_now = false;
 }

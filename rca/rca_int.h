@@ -25,6 +25,12 @@ struct fl_rca {
     } *traces; /* FL_RCA_TRACE_SLOTS, allocated on first use */
     fl_anomaly *pending; /* surges not (yet) part of an incident */
     uint32_t npending, pending_cap;
+    /* log-template evidence (rank_tpl.c): findings are recomputed only
+     * while tpl_now (inside fl_rca_advance and fl_rca_finish), with data
+     * before tpl_cutoff, so they depend on event time alone */
+    struct fl_tplev *tplev;
+    bool tpl_now;
+    fl_time tpl_cutoff;
 };
 
 /* rca.c: rebuilds rca->latest from the change index (after a restore). */
@@ -37,5 +43,8 @@ bool fl_rca_reaches(const fl_rca *rca, int32_t from, int32_t to, bool *known);
 void fl_rank_incident(fl_rca *rca, fl_incident *inc);
 void fl_incident_clear_causes(fl_incident *inc);
 bool fl_anomaly_is_impact(const fl_anomaly *a);
+/* rank_tpl.c: refreshes inc->tpl (when r->tpl_now) and adds template
+ * evidence to the causes just ranked. */
+void fl_rank_templates(fl_rca *rca, fl_incident *inc);
 
 #endif

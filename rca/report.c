@@ -215,6 +215,34 @@ static void and_last(fl_buf *b, uint32_t n)
         }
 }
 
+/* ---- new and surging log templates (rank_tpl.c): error-line templates
+ * first seen around an onset, or whose rate jumped at it */
+static void templates_section(doc *d, const fl_rca *r, const fl_incident *inc)
+{
+    heading(d, BL_H2, fmt("New and surging log templates"));
+    if (!inc->ntpl) {
+        spans_add(&add_block(d, BL_PARA)->text, false,
+                  fmt("No error-log template was new or surged around the "
+                      "onset (only error lines that carry a message are "
+                      "tracked)."));
+        return;
+    }
+    block *t = table(d, 5);
+    row(t, fmt("service"), fmt("template"), fmt("what"), fmt("lines"),
+        fmt("first seen"));
+    for (uint32_t i = 0; i < inc->ntpl; i++) {
+        const fl_tpl_finding *f = &inc->tpl[i];
+        row(t, fmt("%s", fl_rca_service_name(r, f->service)),
+            fmt("%s", f->text),
+            f->novel ? fmt("new")
+                     : fmt("surged from %.1f/min to %.1f/min", f->baseline,
+                           f->peak),
+            fmt("%llu%s", (unsigned long long)f->count,
+                f->novel ? "" : " in 5 min"),
+            hms(f->first_seen));
+    }
+}
+
 static void build(doc *d, const fl_rca *r, const fl_incident *inc)
 {
     char dur[32], ts[40], ref[256];
@@ -383,6 +411,8 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
             hms(a->onset), a->end != FL_TIME_NONE ? hms(a->end) : fmt("ongoing"),
             failed);
     }
+
+    templates_section(d, r, inc);
 
     /* ---- causes */
     heading(d, BL_H2, fmt("Likely causes"));

@@ -18,7 +18,10 @@
  *   incident  {"id": string, "frozen": bool (id fixed and announced),
  *              "state": fl_incident_state, "start", "detected": time,
  *              "end": time | NONE, "anoms": [anomaly], "svcs": [service],
- *              "causes": [cause], "ruled": [string], "rank_sig": u64}
+ *              "causes": [cause], "ruled": [string], "rank_sig": u64,
+ *              "tpl": [finding] (optional: added later, see pack_tpl)}
+ *   finding   {"svc", "new": bool, "first", "onset", "detected": time,
+ *              "count": u64, "base", "peak": f64, "text": string}
  *   cause     {"type": fl_cause_type, "svc": service,
  *              "change": index into "changes" | nil, "at": time,
  *              "score": f64, "evidence": [string]}
@@ -94,10 +97,100 @@ static void pack_cause(msgpack_packer *pk, const fl_rca *r, const fl_cause *c)
         fl_pk_cstr_or_nil(pk, c->evidence[i]);
 }
 
+/* an incident's log-template findings (rank_tpl.c): "tpl", added to the
+ * incident map after layout 1 was fixed; optional when read, so older
+ * checkpoints still load (with no findings) */
+static void pack_tpl(msgpack_packer *pk, const fl_incident *inc)
+{
+    msgpack_pack_array(pk, inc->ntpl);
+    for (uint32_t i = 0; i < inc->ntpl; i++) {
+        const fl_tpl_finding *f = &inc->tpl[i];
+        msgpack_pack_map(pk, 9);
+        fl_pk_key(pk, "svc");
+        msgpack_pack_int64(pk, f->service);
+        fl_pk_key(pk, "new");
+        fl_pk_bool(pk, f->novel);
+        fl_pk_key(pk, "first");
+        msgpack_pack_int64(pk, f->first_seen);
+        fl_pk_key(pk, "onset");
+        msgpack_pack_int64(pk, f->onset);
+        fl_pk_key(pk, "detected");
+        msgpack_pack_int64(pk, f->detected);
+        fl_pk_key(pk, "count");
+        msgpack_pack_uint64(pk, f->count);
+        fl_pk_key(pk, "base");
+        msgpack_pack_double(pk, f->baseline);
+        fl_pk_key(pk, "peak");
+        msgpack_pack_double(pk, f->peak);
+        fl_pk_key(pk, "text");
+        fl_pk_str(pk, f->text, strlen(f->text));
+    }
+}
+
+static bool unpack_tpl(fl_rd *rd, const msgpack_object *o, fl_incident *inc,
+                       uint32_t nsvc)
+{
+    static const char *const keys[] = {"svc",   "new",   "first",
+                                       "onset", "detected", "count",
+                                       "base",  "peak",  "text", NULL};
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_f_array(rd, o, "tpl", 0, FL_TPL_FINDINGS_MAX, &it, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        fl_tpl_finding *f = &inc->tpl[i];
+        const msgpack_object *x = &it[i];
+        const char *text = NULL;
+        uint32_t tn = 0;
+        size_t m = fl_rd_push(rd, ".tpl[%" PRIu32 "]", i);
+        bool ok = fl_rd_map(rd, x, keys) &&
+                  fl_rd_f_i32(rd, x, "svc", 0, (int32_t)nsvc - 1, &f->service) &&
+                  fl_rd_f_bool(rd, x, "new", &f->novel) &&
+                  fl_rd_f_time(rd, x, "first", false, &f->first_seen) &&
+                  fl_rd_f_time(rd, x, "onset", false, &f->onset) &&
+                  fl_rd_f_time(rd, x, "detected", false, &f->detected) &&
+                  fl_rd_f_u64(rd, x, "count", &f->count) &&
+                  fl_rd_f_float(rd, x, "base", &f->baseline) &&
+                  fl_rd_f_float(rd, x, "peak", &f->peak);
+        if (ok) {
+            size_t m2 = fl_rd_push(rd, ".text");
+            ok = fl_rd_string(rd, fl_rd_get(rd, x, "text"), FL_TPL_TEXT_MAX,
+                              false, &text, &tn);
+            fl_rd_pop(rd, m2);
+        }
+        if (ok && !(f->baseline >= 0 && f->peak >= 0 && f->baseline < 1e12 &&
+                    f->peak < 1e12))
+            ok = fl_rd_fail(rd, "rates out of range");
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        memcpy(f->text, text, tn);
+        f->text[tn] = '\0';
+        inc->ntpl = i + 1;
+    }
+    return true;
+}
+
+static bool has_key(const msgpack_object *o, const char *key)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return false;
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object *k = &o->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+            memcmp(k->via.str.ptr, key, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void pack_incident(msgpack_packer *pk, const fl_rca *r,
                           const fl_incident *inc)
 {
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 12);
+    fl_pk_key(pk, "tpl");
+    pack_tpl(pk, inc);
     fl_pk_key(pk, "id");
     fl_pk_str(pk, inc->id, strlen(inc->id));
     fl_pk_key(pk, "frozen");
@@ -267,11 +360,16 @@ static bool unpack_incident(fl_rd *rd, const fl_rca *r,
 {
     static const char *const keys[] = {
         "id",   "frozen", "state", "start",    "detected", "end",
+        "anoms", "svcs",  "causes", "ruled",   "rank_sig", "tpl", NULL};
+    static const char *const keys_v1[] = {
+        "id",   "frozen", "state", "start",    "detected", "end",
         "anoms", "svcs",  "causes", "ruled",   "rank_sig", NULL};
     const char *id = NULL;
     uint32_t idn = 0;
     int32_t state;
-    if (!fl_rd_map(rd, o, keys))
+    bool tpl = has_key(o, "tpl");
+    if (!fl_rd_map(rd, o, tpl ? keys : keys_v1) ||
+        (tpl && !unpack_tpl(rd, o, inc, nsvc)))
         return false;
     size_t m = fl_rd_push(rd, ".id");
     if (fl_rd_string(rd, fl_rd_get(rd, o, "id"), 64, false, &id, &idn) &&

@@ -5,6 +5,10 @@
 #
 #   unit       C unit tests (tests/unit), release and sanitizer builds
 #   cli        the command line against CONTRACT.md (tests/cli/run.sh)
+#   templates  `faultline templates` and its grouping accuracy on the
+#              labelled sample (tests/cli/templates.sh)
+#   formats    one scenario encoded in every input format yields the
+#              incidents of its JSON form (tests/formats/equivalence.py)
 #   fuzz       the saved fuzz corpus replayed under ASan+UBSan
 #   kafka      consume against a mock cluster in another process, over
 #              TCP, fed by kcat: equals replay, kill -9 and resume, brokers
@@ -18,6 +22,11 @@
 #   trace-edges  call edges from trace ids alone split two incidents
 #   report     hostile log strings through the Markdown and HTML reports
 #              (the Chromium render: make test-report-browser)
+#   hardening  the release binary: PIE, full RELRO, canaries, FORTIFY
+#   poison     1% hostile records in a scenario (ASan build): each counted
+#              once by reason, the same incidents as the clean scenario
+#   limits     service cap overflow counted, 1 GiB of zeros in a .zst
+#              refused in bounded memory, catastrophic regex counted
 #   determinism  the result document is byte-identical across runs
 set -u
 cd "$(dirname "$0")/.."
@@ -70,6 +79,9 @@ if [ -x tests/cli/run.sh ] || [ -f tests/cli/run.sh ]; then
     suite cli-release sh tests/cli/run.sh "$REL"
     suite cli-asan sh tests/cli/run.sh "$ASAN"
 fi
+suite templates-release sh tests/cli/templates.sh "$REL"
+suite templates-asan sh tests/cli/templates.sh "$ASAN"
+suite formats python3 tests/formats/equivalence.py --faultline "$REL"
 for f in build/asan/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     t=$(basename "$f")
@@ -90,6 +102,15 @@ kafka_suite() {
 suite kafka kafka_suite
 suite e2e-fixtures-asan python3 tests/eval.py --faultline "$ASAN" \
     --fixtures fixtures --min-top1 1.0 --min-top3 1.0 --max-fp-per-hour 0
+# issue 8: the release binary is PIE, full RELRO, stack-protected, fortified
+suite hardening sh tests/harden.sh "$REL"
+# issue 8: ~1% garbage of every hostile kind mixed into a scenario
+# (tests/poison/run.py): counted once by reason, same incidents as clean
+suite poison-asan python3 tests/poison/run.py --faultline "$ASAN" \
+    --kind bad_deploy_errors --seed 31
+# issue 8: service cap, 1 GiB of zeros in a .zst, a catastrophic pattern
+suite limits-release sh tests/limits.sh "$REL"
+suite limits-asan sh tests/limits.sh "$ASAN"
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
     --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05 \
     --check-calibration

@@ -8,6 +8,9 @@
 #
 #   sh bench/nab/run.sh [FAULTLINE] [DATA_DIR]
 # Work files go to build/nab/ (lines, result documents, detections.json).
+# Then bench/nab/cv.py prints the scores per fixed half (A, B: files
+# alternating within each category) and per category; NAB_CV_FILES=1 adds
+# one line per file.
 set -eu
 cd "$(dirname "$0")/../.."
 FL=${1:-./faultline}
@@ -30,3 +33,5 @@ echo "nab: $n files replayed"
 python3 bench/nab/nab.py collect "$OUT/results" "$OUT/detections.json"
 python3 "$SCORER" --data "$DATA" --windows "$DATA/windows.json" \
     --detections "$OUT/detections.json"
+# the two-halves cross-check (bench/nab/cv.py): per half, per category
+python3 bench/nab/cv.py "$DATA" "$OUT/detections.json"

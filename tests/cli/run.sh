@@ -635,6 +635,24 @@ got=$(json "$T/out" '"%d %d %d" % (d["stats"]["lines"], d["stats"]["events"], d[
 check "a 65536-byte line is read, a 65537-byte line is too long" \
     "$([ "$rc" -eq 0 ] && [ "$got" = "2 1 1" ] || echo "exit $rc, lines events line_too_long = $got, want 2 1 1")"
 
+# ---------------------------------------------------- the user's field names
+
+cat >"$T/app.jsonl" <<'EOF2'
+{"when":"2026-07-24T10:00:00Z","app":{"name":"billing"},"service":"ignored","resp":{"time":0.5},"code":503}
+{"when":"2026-07-24T10:00:01Z","app":{"name":"billing"},"resp":{"time":"0.25"},"code":200}
+EOF2
+printf 'files:\n  - glob: "app.jsonl"\n    fields: {ts: when, service: app.name, latency_s: resp.time, status: code}\n' >"$T/fields.yaml"
+run replay --json --config "$T/fields.yaml" "$T/app.jsonl"
+got=$(json "$T/out" '"%d %d %d" % (d["stats"]["events"], d["stats"]["bad_lines"], d["stats"]["services"])')
+run replay --json "$T/app.jsonl"
+got2=$(json "$T/out" '"%d %s" % (d["stats"]["bad_lines"], sorted(d["stats"]["by_reason"]))')
+check "config fields: a files entry's key names decode the file (without it: rejected)" \
+    "$([ "$got" = "2 0 1" ] && [ "$got2" = "2 ['missing_timestamp']" ] || echo "with: events bad services = $got; without: $got2")"
+printf 'input:\n  fields: {service: app.name, colour: x}\n' >"$T/badfields.yaml"
+run replay --json --config "$T/badfields.yaml" "$T/app.jsonl"
+check "config fields: an unknown field is FILE:LINE: reason, exit 1" \
+    "$([ "$rc" -eq 1 ] && grep -q "badfields.yaml:2: input.fields: unknown field 'colour'" "$T/err" || echo "exit $rc: $(err1)")"
+
 # -------------------------------------------------------------------- demo
 
 mkdir "$T/cwd"

@@ -64,7 +64,8 @@ static void check_json_event(const fl_event *ev)
     FUZZ_CHECK_EVENT("fuzz_json", ev);
 }
 
-static fl_decoder *dec_json, *dec_auto, *dec_raw;
+static fl_decoder *dec_json, *dec_auto, *dec_raw, *dec_map;
+static fl_field_map *fields;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -74,6 +75,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec_json = fl_decoder_new(FL_FORMAT_JSON);
         dec_auto = fl_decoder_new(FL_FORMAT_AUTO);
         dec_raw = fl_decoder_new(FL_FORMAT_RAW);
+        /* the user's field names (config `fields`): the same guarantees */
+        fields = fl_field_map_new();
+        char e[200];
+        static const char *const m[][2] = {
+            {"service", "app.name"}, {"latency_s", "t"}, {"status", "code"},
+            {"ts", "when"},          {"msg", "a.b.c"},   {"upstream", "ts"}};
+        for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
+            CHECK(fl_field_map_add(fields, m[k][0], m[k][1], e, sizeof e));
+        dec_map = fl_decoder_new(FL_FORMAT_JSON);
+        fl_decoder_set_fields(dec_map, fields);
     }
     /* decoders need the line NUL-terminated at p[n]; an exact-size copy
      * keeps ASan's redzone right after the terminator */
@@ -96,6 +107,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(strcmp(fl_bad_reason_name(why_json), "unknown") != 0);
     }
 
+    fl_event ev_map;
+    fl_bad_reason why_map = FL_BAD__COUNT;
+    if (fl_decode_line(dec_map, line, fl_str_c("fuzz"), &ev_map, &why_map)) {
+        check_json_event(&ev_map);
+        sink ^= touch_event(&ev_map, true);
+    } else {
+        CHECK((unsigned)why_map < FL_BAD__COUNT);
+        /* the map changes which keys count, never whether it is JSON */
+        if (!ok_json && (why_json == FL_BAD_SYNTAX || why_json == FL_BAD_UTF8))
+            CHECK(why_map == why_json);
+    }
+
     bool ok_auto =
         fl_decode_line(dec_auto, line, fl_str_c("fuzz"), &ev_auto, &why_auto);
     if (ok_auto)
@@ -111,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* auto decodes a '{' line as JSON unless it is an OTLP batch (its
      * sniffer comes first); other lines may be any other format now, so
      * only the reason's range is checked for them */
-    if (i < size && buf[i] == '{' && !memmem(buf, size, "resourceLogs", 12)) {
+    if (i < size && buf[i] == '{' && !memmem(buf, size, "resourceLogs", 12) &&
+        !memmem(buf, size, "resource_logs", 13)) { /* OTLP's two spellings */
         CHECK(ok_auto == ok_json);
         if (ok_json)
             CHECK(fuzz_same_event(&ev_json, &ev_auto));

@@ -9,6 +9,7 @@
 #   (c) all brokers down for 10 s, then up: consumption resumes, nothing lost
 #   (d) malformed messages are counted and offsets move past them
 #   (e) /metrics passes promtool; /healthz answers; SIGTERM exits 0 quickly
+#   (f) --deploys as a msgpack stream gives the same incidents
 set -u
 B=${1:-build/rel}
 FL=$B/faultline
@@ -129,6 +130,23 @@ J2=$(python3 -c "import json;d=json.load(open('$T/junk2.json'));print(d['stats']
 [ "$J1" = "4 4" ] && [ "$J2" = "4 4" ] &&
     ok "malformed messages counted (4 of 4); a restart resumes past them (state restored, no new lines)" ||
     bad "malformed messages" "first run bad/lines $J1, second run $J2"
+
+# ---- (f): --deploys as a msgpack stream (change events as msgpack maps)
+python3 -c "
+import sys
+sys.path.insert(0, 'tests/formats')
+from equivalence import read_records, msgpack_obj
+sys.stdout.buffer.write(b''.join(msgpack_obj(r) for r in read_records([sys.argv[1]])))
+" $K/deploys.jsonl >"$T/deploys.msgpack"
+"$FL" consume --brokers "$BROKERS" --topics logs --group f --deploys "$T/deploys.msgpack" \
+    --exit-on-idle 2 --idle-timeout 2s --json --quiet >"$T/consume-mp.json" 2>"$T/consume-mp.err"
+RC=$?
+if [ $RC -eq 0 ] && [ -s "$T/deploys.msgpack" ] &&
+    [ "$(incidents "$T/replay.json")" = "$(incidents "$T/consume-mp.json")" ]; then
+    ok "consume --deploys FILE.msgpack gives replay's incidents"
+else
+    bad "consume --deploys msgpack" "exit $RC; $(head -c 200 "$T/consume-mp.err"); $(incidents "$T/consume-mp.json" | head -c 200)"
+fi
 stop_mock
 
 # ---- (b): SIGKILL at a random point, restart from the state dir

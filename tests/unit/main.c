@@ -27,6 +27,12 @@ extern const unit_suite unit_suite_msgpack; /* test_msgpack.c */
 extern const unit_suite unit_suite_otlp;    /* test_otlp.c */
 extern const unit_suite unit_suite_influx;  /* test_influx.c */
 extern const unit_suite unit_suite_metric;  /* test_metric.c */
+extern const unit_suite unit_suite_template; /* test_template.c */
+extern const unit_suite unit_suite_metric_props; /* test_metric_props.c */
+extern const unit_suite unit_suite_fields;  /* test_fields.c: field names */
+extern const unit_suite unit_suite_samples; /* test_samples.c */
+extern const unit_suite unit_suite_ckpt_file; /* test_ckpt_file.c */
+extern const unit_suite unit_suite_reader;  /* test_reader.c: reader thread */
 extern const unit_suite unit_suite_rca;     /* test_rca.c: grouping, ranking */
 
 static const unit_suite *const suites[] = {
@@ -36,6 +42,11 @@ static const unit_suite *const suites[] = {
     &unit_suite_logfmt, &unit_suite_pattern,
     &unit_suite_msgpack, &unit_suite_otlp,
     &unit_suite_influx, &unit_suite_metric,
+    &unit_suite_template,
+    &unit_suite_metric_props,
+    &unit_suite_fields, &unit_suite_samples,
+    &unit_suite_ckpt_file,
+    &unit_suite_reader,
     &unit_suite_rca,
 };
 

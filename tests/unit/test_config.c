@@ -230,7 +230,7 @@ static void unknown_keys_and_sections(void)
     EXPECT_ERR("detect:\n  bucket: 10s\n  latnecy: 5s\n",
                "t.yaml:3: unknown key 'latnecy' in section detect (known: "
                "bucket, lateness, warmup, end_hold, rebaseline, max_gap, "
-               "false_alarm_every, min_excess_errors, max_services)");
+               "false_alarm_every, min_excess_errors, max_services, max_future)");
     EXPECT_ERR("# comment\ndetec:\n  bucket: 10s\n",
                "t.yaml:2: unknown section 'detec' (known: input, detect, rca, "
                "files, topics, patterns)");
@@ -239,7 +239,7 @@ static void unknown_keys_and_sections(void)
                "lookback, join, surge_window, max_causes)");
     EXPECT_ERR("files:\n  - glob: x\n    fromat: raw\n",
                "t.yaml:3: unknown key 'fromat' in a files entry (known: glob, "
-               "format, service)");
+               "format, service, fields)");
     EXPECT_ERR("patterns:\n  - name: p\n    regexp: x\n",
                "t.yaml:3: unknown key 'regexp' in a patterns entry (known: "
                "name, regex, service)");
@@ -354,14 +354,14 @@ static void wrong_types(void)
     EXPECT_ERR("detect: 10s\n",
                "t.yaml:1: section detect must be a mapping of keys (bucket, "
                "lateness, warmup, end_hold, rebaseline, max_gap, "
-               "false_alarm_every, min_excess_errors, max_services), got a "
+               "false_alarm_every, min_excess_errors, max_services, max_future), got a "
                "single value");
     EXPECT_ERR("files:\n  glob: x\n",
                "t.yaml:2: section files must be a list of entries ('- glob: "
                "...'), got a mapping");
     EXPECT_ERR("topics:\n  - logs\n",
                "t.yaml:2: each entry of topics must be a mapping (topic, "
-               "format, service), got a single value");
+               "format, service, fields), got a single value");
     EXPECT_ERR("- input\n",
                "t.yaml:1: expected sections (input, detect, rca, files, "
                "topics, patterns) at the top level, got a list");
@@ -410,8 +410,8 @@ static void entries(void)
     EXPECT_ERR("patterns:\n  - name: p\n",
                "t.yaml:2: a patterns entry: missing key 'regex'");
     EXPECT_ERR("files:\n  - glob: '*.log'\n",
-               "t.yaml:2: a files entry sets nothing: give it 'format' and/or "
-               "'service'");
+               "t.yaml:2: a files entry sets nothing: give it 'format', "
+               "'service' and/or 'fields'");
     char want[400];
     snprintf(want, sizeof want,
              "t.yaml:3: files.format: unknown format 'nginxx' (this build "

@@ -3,6 +3,7 @@
  * the callback. */
 #define _POSIX_C_SOURCE 200809L
 #include "../../detect/fl_detect.h"
+#include "../../detect/detect_int.h" /* bucket counts, for the lateness test */
 #include "unit.h"
 
 #include <stdio.h>
@@ -280,6 +281,128 @@ static void late_event_refused(void)
     free(c);
 }
 
+/* Lateness, observed in the buckets themselves: an event older than the
+ * newest but within the lateness lands in its own (still open) bucket,
+ * not the current one; once that bucket closed, a later arrival for it is
+ * refused as late and the closed count does not change. */
+static void lateness_lands_in_its_bucket(void)
+{
+    capture *c = malloc(sizeof *c);
+    fl_detect *det = new_detector(c);
+    fl_bad_reason why = FL_BAD__COUNT;
+    fl_time t0 = T_BASE + 1000 * SEC; /* a bucket start */
+    int64_t b0 = t0 / (10 * SEC);
+    for (int i = 0; i < 5; i++) {
+        fl_event ev = request_event(t0 + SEC + i, "api", false, 10);
+        fl_detect_advance(det, ev.ts);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_event ev = request_event(t0 + 15 * SEC, "api", false, 10);
+    fl_detect_advance(det, ev.ts);
+    CHECK(fl_detect_request(det, 0, &ev, -1, &why)); /* bucket b0 + 1 */
+    /* 13 s behind the newest event, inside the 30 s lateness: bucket b0 */
+    for (int i = 0; i < 3; i++) {
+        ev = request_event(t0 + 2 * SEC, "api", false, 10);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_detect_advance(det, t0 + 50 * SEC); /* closes b0 and b0 + 1 */
+    const svc_state *s = det->svcs[0];
+    REQUIRE(s != NULL);
+    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
+    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    /* now too late for b0: refused, counted by the caller, not merged */
+    ev = request_event(t0 + 5 * SEC, "api", false, 10);
+    why = FL_BAD__COUNT;
+    CHECK(!fl_detect_request(det, 0, &ev, -1, &why));
+    CHECK_EQ(why, FL_BAD_LATE);
+    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
+    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    fl_detect_destroy(det);
+    free(c);
+}
+
+/* Future skew: an event more than max_future (15 min) ahead of the
+ * largest time its input's gate let through is refused as "future" and
+ * does not move time; honest events interleaved with a producer 2 h ahead
+ * all land, the skewed ones never do; a real jump (32 consecutive events
+ * that agree) is taken. */
+static fl_future_gate gate = FL_FUTURE_GATE_INIT;
+
+static bool feed_at(fl_detect *det, fl_time ts, fl_bad_reason *why)
+{
+    if (!fl_future_admit(&gate, fl_detect_get_conf(det)->max_future, ts)) {
+        *why = FL_BAD_FUTURE;
+        return false;
+    }
+    fl_detect_advance(det, ts);
+    fl_event ev = request_event(ts, "api", false, 10);
+    return fl_detect_request(det, 0, &ev, -1, why);
+}
+
+static void future_skew_capped(void)
+{
+    capture *c = malloc(sizeof *c);
+    fl_detect *det = new_detector(c);
+    gate = (fl_future_gate)FL_FUTURE_GATE_INIT;
+    CHECK_EQ(fl_detect_get_conf(det)->max_future, 15 * MIN);
+    fl_bad_reason why = FL_BAD__COUNT;
+    fl_time t = T_BASE;
+    CHECK(feed_at(det, t, &why));
+    /* within the cap: taken, and it moves time */
+    CHECK(feed_at(det, t + 14 * MIN, &why));
+    t += 14 * MIN;
+    CHECK_EQ(fl_detect_watermark(det), t - 30 * SEC);
+    /* honest events every second, a producer 2 h ahead every other one */
+    unsigned honest = 0, skewed_refused = 0;
+    for (int i = 0; i < 2000; i++) {
+        t += SEC / 2;
+        if (i % 2) {
+            why = FL_BAD__COUNT;
+            if (!feed_at(det, t + 2 * 60 * MIN, &why) && why == FL_BAD_FUTURE)
+                skewed_refused++;
+        } else if (feed_at(det, t, &why)) {
+            honest++;
+        }
+    }
+    CHECK_EQ(honest, 1000);
+    CHECK_EQ(skewed_refused, 1000);
+    /* the watermark followed the honest clock only */
+    fl_time last_honest = t - SEC / 2;
+    CHECK_EQ(fl_detect_watermark(det),
+             (last_honest - 30 * SEC) / (10 * SEC) * (10 * SEC));
+    /* 100 garbage timestamps in a row, each far from the one before: no
+     * consistent jump, all refused */
+    unsigned garbage = 0;
+    for (int i = 0; i < 100; i++)
+        if (!feed_at(det, t + (fl_time)(i + 1) * 60 * MIN, &why) &&
+            why == FL_BAD_FUTURE)
+            garbage++;
+    CHECK_EQ(garbage, 100);
+    /* every input silent for 3 h, then data again: the first 31 events
+     * are refused, the 32nd confirms the jump, and time moves on */
+    fl_time j = t + 3 * 60 * MIN;
+    unsigned refused = 0;
+    for (int i = 0; i < FL_DETECT_FUTURE_CONFIRM - 1; i++)
+        if (!feed_at(det, j + i * SEC, &why) && why == FL_BAD_FUTURE)
+            refused++;
+    CHECK_EQ(refused, FL_DETECT_FUTURE_CONFIRM - 1);
+    CHECK(feed_at(det, j + 40 * SEC, &why));
+    CHECK(feed_at(det, j + 41 * SEC, &why));
+    CHECK(fl_detect_watermark(det) >= j);
+    fl_detect_destroy(det);
+
+    /* max_future 0: no cap */
+    fl_detect_conf conf;
+    fl_detect_conf_default(&conf);
+    conf.max_future = 0;
+    det = fl_detect_new(&conf, on_anomaly, c);
+    gate = (fl_future_gate)FL_FUTURE_GATE_INIT;
+    CHECK(feed_at(det, T_BASE, &why));
+    CHECK(feed_at(det, T_BASE + 2 * 60 * MIN, &why));
+    fl_detect_destroy(det);
+    free(c);
+}
+
 /* Traffic drops to zero for 10 minutes: a request_rate anomaly, down. */
 static void request_rate_drop(void)
 {
@@ -415,6 +538,8 @@ static void signal_names(void)
 
 static const unit_test tests[] = {
     UNIT_TEST(signal_names),         UNIT_TEST(late_event_refused),
+    UNIT_TEST(future_skew_capped),
+    UNIT_TEST(lateness_lands_in_its_bucket),
     UNIT_TEST(error_rate_incident),  UNIT_TEST(quiet_two_hours),
     UNIT_TEST(request_rate_drop),    UNIT_TEST(latency_p95_rise),
     UNIT_TEST(long_gap_is_not_a_drop),

@@ -87,6 +87,16 @@ static void describe(fl_buf *b, bool ok, const fl_event *ev, fl_bad_reason why)
         fl_buf_printf(b, "reject %s", fl_bad_reason_name(why));
         return;
     }
+    if (ev->kind == FL_EV_METRIC) {
+        fl_buf_puts(b, "metric ts=");
+        put_time(b, ev->ts);
+        fl_buf_puts(b, " service=");
+        put_str(b, ev->service);
+        fl_buf_puts(b, " name=");
+        put_str(b, ev->metric);
+        fl_buf_printf(b, " value=%.17g", ev->value);
+        return;
+    }
     if (ev->kind == FL_EV_CHANGE) {
         fl_buf_puts(b, "change ts=");
         put_time(b, ev->ts);
@@ -165,6 +175,22 @@ void unit_sample_check(fl_decoder *d, const char *name, const char *fallback,
         fl_buf_putc(&b, '\0');
         CHECK_MSG(strcmp(b.p, e) == 0, "%s line %u:\n      want %s\n      got  %s",
                   lp, n, e, b.p);
+        /* a line's further events, then its rejected parts (an OTLP
+         * batch's bad records): one expected line each, starting "+ " */
+        for (int part = 0;; part++) {
+            bool more = ok && fl_decoder_more(d, &ev);
+            bool rej = !more && fl_decoder_rejected(d, &why);
+            if (!more && !rej)
+                break;
+            describe(&b, more, &ev, why);
+            fl_buf_putc(&b, '\0');
+            e = strtok_r(NULL, "\n", &esave);
+            CHECK_MSG(e && e[0] == '+' && e[1] == ' ' && strcmp(b.p, e + 2) == 0,
+                      "%s line %u, part %d:\n      want %s\n      got  + %s", lp,
+                      n, part + 2, e ? e : "(nothing)", b.p);
+            if (!e)
+                break;
+        }
     }
     CHECK_MSG(!l && !e, "%s: %s has more lines", name, l ? "the log" : "expected");
     if (nlines)

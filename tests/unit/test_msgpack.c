@@ -581,17 +581,65 @@ static void hostile_headers_body(void)
         bool ok = fl_msgpack_decode(dec, (fl_str){b, len[i]}, &ev, &why);
         CHECK_MSG(!ok && why == FL_BAD_TRUNCATED, "case %zu: %s", i,
                   ok ? "accepted" : fl_bad_reason_name(why));
-        /* and as a stream: one rejection, then the end */
+        /* and as a stream: one rejection, then the end; a record header
+         * whose count cannot fit the cap is refused on sight as too long
+         * (the stream resynchronises after it) */
         fl_source *src = fl_source_open_mem("h", b, len[i], 65536);
         fl_msgpack_stream *ms = fl_msgpack_stream_new(src, 65536);
         fl_str obj;
         CHECK_EQ(fl_msgpack_stream_next(ms, &obj, &why), FL_LINE_BAD);
-        CHECK_EQ(why, FL_BAD_TRUNCATED);
+        CHECK_EQ(why, i < 2 ? FL_BAD_TOO_LONG : FL_BAD_TRUNCATED);
         CHECK_EQ(fl_msgpack_stream_next(ms, &obj, &why), FL_LINE_EOF);
         fl_msgpack_stream_destroy(ms);
         fl_source_destroy(src);
     }
     CHECK_LT(now_s() - t0, 0.5);
+}
+
+/* A 5-byte record header declaring 4 Gi entries in the middle of a stream
+ * costs one count (too long), and every record after it still decodes. */
+static void hostile_header_mid_stream(void)
+{
+    static const unsigned char rec[] = {0x82, 0xa2, 't', 's', 0xce, 0x65, 0xed,
+                                        0xa9, 0x00, 0xa7, 's', 'e', 'r', 'v',
+                                        'i', 'c', 'e', 0xa3, 'a', 'p', 'i'};
+    static const unsigned char heads[][5] = {
+        {0xdf, 0xff, 0xff, 0xff, 0xff}, {0xdd, 0xff, 0xff, 0xff, 0xff},
+        {0xde, 0xff, 0xff, 0, 0},      {0xdc, 0xff, 0xff, 0, 0}};
+    for (size_t h = 0; h < FL_ARRAY_LEN(heads); h++) {
+        size_t hl = heads[h][0] & 1 ? 5 : 3;
+        /* 3000 records (63 KB) before and after: the header lands at
+         * varying buffer offsets */
+        size_t n = 6000 * sizeof rec + hl;
+        unsigned char *b = malloc(n);
+        size_t o = 0;
+        for (int i = 0; i < 3000; i++, o += sizeof rec)
+            memcpy(b + o, rec, sizeof rec);
+        memcpy(b + o, heads[h], hl);
+        o += hl;
+        for (int i = 0; i < 3000; i++, o += sizeof rec)
+            memcpy(b + o, rec, sizeof rec);
+        fl_source *src = fl_source_open_mem("h", b, n, 65536);
+        fl_msgpack_stream *ms = fl_msgpack_stream_new(src, 65536);
+        fl_str obj;
+        fl_bad_reason why = FL_BAD__COUNT;
+        unsigned good = 0, bad = 0;
+        fl_line_status st;
+        while ((st = fl_msgpack_stream_next(ms, &obj, &why)) != FL_LINE_EOF) {
+            if (st == FL_LINE_OK)
+                good++;
+            else if (st == FL_LINE_BAD && why == FL_BAD_TOO_LONG)
+                bad++;
+            else
+                break;
+        }
+        CHECK_EQ(st, FL_LINE_EOF);
+        CHECK_MSG(good == 6000 && bad == 1, "header %zu: %u good, %u bad", h,
+                  good, bad);
+        fl_msgpack_stream_destroy(ms);
+        fl_source_destroy(src);
+        free(b);
+    }
 }
 
 /* ----------------------------------------------------------- the sniffer */
@@ -979,7 +1027,7 @@ static const unit_test tests[] = {
     UNIT_TEST(shape_rejects),
     UNIT_TEST(truncated),
     UNIT_TEST(too_deep),
-    UNIT_TEST(hostile_headers),
+    UNIT_TEST(hostile_headers), UNIT_TEST(hostile_header_mid_stream),
     UNIT_TEST(sniff),
     UNIT_TEST(auto_decodes_msgpack),
     UNIT_TEST(stream_concatenated),

@@ -443,9 +443,36 @@ static void partial_batch_body(void)
                           ",\"body\":{\"stringValue\":\"good\"}}"));
     REQUIRE_EQ(nev, 1);
     CHECK_FLSTR(evs[0].msg, "good");
-    /* none good: the first record's reason */
+    /* the bad record is counted by its reason, not dropped */
+    fl_bad_reason r;
+    REQUIRE(fl_decoder_rejected(dec, &r));
+    CHECK_EQ(r, FL_BAD_NO_TIMESTAMP);
+    CHECK(!fl_decoder_rejected(dec, &r));
+    /* two bad records of different reasons among good ones, in a second
+     * resource: each once */
+    DECODE_OK("{\"resourceLogs\":[" RES("a") "\"scopeLogs\":[{\"logRecords\":[{"
+              TNS "}]}]}," RES("b") "\"scopeLogs\":[{\"logRecords\":[{" TNS
+              ",\"attributes\":[{\"key\":\"http.response.status_code\","
+              "\"value\":{\"intValue\":\"999\"}}]},{" TNS "},{\"body\":{}}]}]}]}");
+    CHECK_EQ(nev, 2);
+    int counts[FL_BAD__COUNT] = {0}, total = 0;
+    while (fl_decoder_rejected(dec, &r)) {
+        counts[r]++;
+        total++;
+    }
+    CHECK_EQ(total, 2);
+    CHECK_EQ(counts[FL_BAD_VALUE], 1);
+    CHECK_EQ(counts[FL_BAD_NO_TIMESTAMP], 1);
+    /* none good: the first record's reason is returned, the others are
+     * rejected parts */
     CHECK_REJECT(DOC1("api", "{\"body\":{}},{\"timeUnixNano\":\"1\"}"),
                  FL_BAD_NO_TIMESTAMP);
+    REQUIRE(fl_decoder_rejected(dec, &r));
+    CHECK_EQ(r, FL_BAD_TIMESTAMP);
+    CHECK(!fl_decoder_rejected(dec, &r));
+    /* a broken document is one bad line: no parts */
+    CHECK_REJECT(DOC1("api", "{\"body\":{}},{" TNS "}") "x", FL_BAD_SYNTAX);
+    CHECK(!fl_decoder_rejected(dec, &r));
 }
 
 static void rejects_body(void)
