@@ -166,6 +166,10 @@ void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
             up = service_in_message(p, ev->msg, svc);
         if (up >= 0)
             fl_rca_edge(p->rca, svc, up);
+        if (ev->trace_id.n) /* lines of one trace: call edges */
+            fl_rca_trace(p->rca, ev->trace_id, svc, ev->latency_ms, ev->ts);
+        if (ev->version.n) /* the version split of the latest deploy */
+            fl_rca_request(p->rca, svc, ev->version, ev->ts, fl_event_is_error(ev));
         if (!fl_detect_request(p->det, svc, ev, up, &why)) {
             drop(p, why);
         } else {

@@ -55,6 +55,8 @@ typedef struct {
     fl_str msg;
     fl_str upstream;   /* the callee a caller's line names, if any */
     fl_str version;    /* changes: new version; logs: serving version */
+    fl_str trace_id;   /* logs: a trace id (trace_id, trace.id, traceId),
+                        * 1..64 bytes; used to learn call edges */
     /* changes */
     fl_change_kind change_kind;
     fl_str change_id, author;

@@ -59,6 +59,9 @@ static const struct {
     KEY("peer.service", F_UPSTREAM),
     KEY("upstream_cluster", F_UPSTREAM),
     KEY("service.target.name", F_UPSTREAM), /* ECS 8.7: the callee */
+    KEY("trace_id", F_TRACE),
+    KEY("trace.id", F_TRACE),
+    KEY("traceId", F_TRACE),
 };
 #undef KEY
 
@@ -662,6 +665,10 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
         ev->msg = v[F_MSG].s;
     if (v[F_UPSTREAM].t == V_STR && valid_service(v[F_UPSTREAM].s))
         ev->upstream = v[F_UPSTREAM].s;
+    /* a trace id: only for learning call edges; ids longer than any
+     * tracer's (W3C: 32 hex) are ignored, not an error */
+    if (v[F_TRACE].t == V_STR && v[F_TRACE].s.n >= 1 && v[F_TRACE].s.n <= 64)
+        ev->trace_id = v[F_TRACE].s;
     return true;
 }
 

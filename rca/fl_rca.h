@@ -21,6 +21,10 @@ typedef struct {
     fl_change_kind kind;
     int32_t service;
     char *version, *change_id, *author;
+    /* version split (deploys and rollbacks with a version): the service's
+     * requests from the change until its next change, by whether the line
+     * names this version: requests and errors on it, then on others */
+    uint32_t vs[4];
 } fl_change;
 
 typedef enum {
@@ -109,6 +113,21 @@ void fl_rca_change(fl_rca *rca, const fl_event *ev, int32_t service);
 #define FL_RCA_MAX_EDGES 65536
 void fl_rca_edge(fl_rca *rca, int32_t caller, int32_t callee);
 bool fl_rca_calls(const fl_rca *rca, int32_t caller, int32_t callee);
+/* A request line carrying a trace id. Two lines of the same trace from
+ * different services within a minute make a call edge, from the one with
+ * the longer latency (a caller's includes its callee's) to the other. The
+ * last line per trace is kept in a fixed table of FL_RCA_TRACE_SLOTS
+ * (hashed, overwritten on collision): bounded memory, and an edge only
+ * needs to be seen once. Not checkpointed: lines in flight at a restart
+ * only delay an edge. */
+#define FL_RCA_TRACE_SLOTS 4096
+void fl_rca_trace(fl_rca *rca, fl_str trace_id, int32_t service,
+                  double latency_ms, fl_time ts);
+/* A request of `service` whose line names the version serving it: counted
+ * for the version split of the service's latest versioned change (the
+ * ranking compares error rates on the new version and on the others). */
+void fl_rca_request(fl_rca *rca, int32_t service, fl_str version, fl_time ts,
+                    bool error);
 void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
 /* Event time has reached `watermark`: incidents whose anomalies all ended
  * more than `join` ago are ranked and closed. */

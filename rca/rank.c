@@ -25,6 +25,12 @@
  *              * (1 - 0.7 * surge): what is left when no recorded change
  *              or surge explains the anomaly.
  *
+ * Additions (docs/RANKING.md has the full model and why): the call graph
+ * marks a caller of an earlier anomalous callee as 75% propagated; the
+ * latest change of a root service keeps a tail 0.5 exp(-dt / 2 h); a change
+ * at a caller can explain its broken callee with a tight fit (90 s, deploys
+ * halved); the service score subtracts twice its own change's score.
+ *
  * Candidates scoring under 0.05 are listed as ruled out, with the reason.
  */
 #include "rca_int.h"
@@ -40,19 +46,34 @@
 #define TAU_CHANGE (15.0 * 60 * FL_NS_PER_SEC)
 #define TAU_CHANGE_LATENT (60.0 * 60 * FL_NS_PER_SEC)
 #define TAU_SURGE (10.0 * 60 * FL_NS_PER_SEC)
+/* the latest change of a failing service keeps some weight for hours: a
+ * leak or a cache that slowly fills shows long after the deploy */
+#define LATENT_W 0.5
+#define TAU_LATENT_TAIL (120.0 * 60 * FL_NS_PER_SEC)
+/* a change at a caller breaks its callee as soon as the new requests
+ * arrive: only a tight time fit counts */
+#define CALLER_W 0.9
+#define TAU_CALLER (90.0 * FL_NS_PER_SEC)
+/* a deploy of a caller more often breaks the caller itself than what it
+ * calls; flags and config changes switch request behaviour at once */
+#define CALLER_DEPLOY_W 0.5
 #define MIN_SCORE 0.05
+#define GRAPH_PROPAGATED 0.75
 
 typedef struct {
     int32_t service;
-    fl_time onset;
+    fl_time onset, shown; /* the same: kept apart in case ordering ever
+                           * needs a corrected onset */
     double err_excess, lat_ratio, drop;
     double mag, propagated, root;
     int32_t blamed; /* service most of its errors name */
+    bool by_graph;  /* blamed from the call graph, not from its lines */
     const fl_anomaly *err, *main;
 } svc_view;
 
 typedef struct {
     fl_cause c;
+    int32_t explains; /* the anomalous service whose trouble it explains */
     double sort_key;
     uint32_t order; /* push order: canonical, since inputs are */
 } cand;
@@ -177,6 +198,68 @@ static void change_name(const fl_rca *r, const fl_change *ch, char *b, size_t n)
         snprintf(b, n, "%s of %s", kind, svc);
 }
 
+/* Version split: the errors of ch's service since ch, on ch's version and
+ * on the others (two-proportion z statistic). +1 when the errors are
+ * concentrated on the new version (z >= 4 and at least twice the rate),
+ * -1 when both saw plenty of requests and fail alike (|z| < 1), else 0. */
+#define VS_MIN_REQ 20
+static int version_split(const fl_change *ch, double *p_new, double *p_old)
+{
+    double n1 = ch->vs[0], e1 = ch->vs[1], n0 = ch->vs[2], e0 = ch->vs[3];
+    if (n1 < VS_MIN_REQ || n0 < VS_MIN_REQ)
+        return 0;
+    *p_new = e1 / n1;
+    *p_old = e0 / n0;
+    double p = (e1 + e0) / (n1 + n0);
+    double se = sqrt(p * (1 - p) * (1 / n1 + 1 / n0));
+    if (se <= 0)
+        return 0;
+    double z = (*p_new - *p_old) / se;
+    if (z >= 4 && *p_new >= 2 * *p_old)
+        return 1;
+    if (fabs(z) < 1 && n1 >= 5 * VS_MIN_REQ && n0 >= 5 * VS_MIN_REQ)
+        return -1;
+    return 0;
+}
+
+/* True when no other change of ch's service lies in (ch->ts, until]. */
+static bool latest_change(const fl_rca *r, const fl_change *ch, fl_time until)
+{
+    for (uint32_t i = 0; i < r->nchanges; i++) {
+        const fl_change *o = r->changes[i];
+        if (o != ch && o->service == ch->service && o->ts >= ch->ts &&
+            o->ts <= until && (o->ts > ch->ts || o > ch))
+            return false;
+    }
+    return true;
+}
+
+/* The failing callee a change at `caller` could explain: a root service
+ * (root >= 0.5) that `caller` calls, none of whose other anomalous callers
+ * is independent of `caller` (a callee failing for callers that did not
+ * change is not explained by this one). NULL when there is none. */
+static const svc_view *broken_callee(const fl_rca *r, const svc_view *v,
+                                     uint32_t nv, int32_t caller)
+{
+    const svc_view *best = NULL;
+    for (uint32_t i = 0; i < nv; i++) {
+        const svc_view *R = &v[i];
+        if (R->service == caller || R->root < 0.5 ||
+            !fl_rca_calls(r, caller, R->service))
+            continue;
+        bool others = false;
+        for (uint32_t k = 0; k < nv && !others; k++) {
+            int32_t o = v[k].service;
+            others = o != caller && o != R->service &&
+                     fl_rca_calls(r, o, R->service) &&
+                     !fl_rca_calls(r, caller, o) && !fl_rca_calls(r, o, caller);
+        }
+        if (!others && (!best || R->root > best->root))
+            best = R;
+    }
+    return best;
+}
+
 static int cand_cmp(const void *x, const void *y)
 {
     const cand *a = x, *b = y;
@@ -222,13 +305,17 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         if (!s) {
             s = &v[nv++];
             s->service = a->service;
-            s->onset = a->onset;
+            s->onset = INT64_MAX;
+            s->shown = a->onset;
             s->blamed = -1;
         }
-        if (a->onset < s->onset)
-            s->onset = a->onset;
-        if (a->onset < t0)
-            t0 = a->onset;
+        if (a->onset < s->shown)
+            s->shown = a->onset;
+        fl_time on = a->onset;
+        if (on < s->onset)
+            s->onset = on;
+        if (on < t0)
+            t0 = on;
         if (a->signal == FL_SIG_ERROR_RATE) {
             s->err = a;
             s->err_excess = FL_MAX(0, a->peak - a->baseline);
@@ -281,10 +368,30 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             uint64_t total = s->err->errors;
             s->propagated = total ? FL_MIN(1.0, (double)best / (double)total) : 0;
         }
+    }
+    /* the call graph says the same when lines do not name the callee (or
+     * named it only after the alarm): s calls a service whose trouble is at
+     * least half the incident's worst and began no later than s's */
+    for (uint32_t i = 0; i < nv; i++) {
+        svc_view *s = &v[i];
+        for (uint32_t k = 0; k < nv; k++) {
+            const svc_view *o = &v[k];
+            if (o != s && o->mag >= 0.5 && o->onset <= s->onset + ONSET_TIE &&
+                fl_rca_calls(r, s->service, o->service)) {
+                if (s->propagated < GRAPH_PROPAGATED) {
+                    s->propagated = GRAPH_PROPAGATED;
+                    s->blamed = o->service;
+                    s->by_graph = true;
+                }
+            }
+        }
+    }
+    for (uint32_t i = 0; i < nv; i++) {
+        svc_view *s = &v[i];
         /* onsets are estimated to a bucket or two: closer than ONSET_TIE
          * says nothing about which came first */
         double dt = (double)FL_MAX(0, s->onset - t0 - ONSET_TIE);
-        s->root = exp(-dt / TAU_ONSET) * (0.5 + 0.5 * m) *
+        s->root = exp(-dt / TAU_ONSET) * (0.5 + 0.5 * s->mag) *
                   (1 - 0.8 * s->propagated);
         max_root = FL_MAX(max_root, s->root);
     }
@@ -313,8 +420,22 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
     uint32_t nsurging = 0;
     for (uint32_t i = 0; i < inc->nanoms; i++) {
         const fl_anomaly *a = &inc->anoms[i];
-        if (fl_anomaly_is_impact(a) || a->signal != FL_SIG_REQUEST_RATE ||
-            a->onset > t0 + 2 * SLACK)
+        if (fl_anomaly_is_impact(a) || a->signal != FL_SIG_REQUEST_RATE)
+            continue;
+        /* it must not come after the trouble it could explain: where the
+         * graph knows the surging service, the trouble of the services its
+         * traffic reaches (another part of the system may have failed
+         * earlier, or its onset be estimated early); else any trouble */
+        bool known = false, reaches = false;
+        fl_time first = INT64_MAX;
+        for (uint32_t k = 0; k < nv; k++)
+            if (fl_rca_reaches(r, a->service, v[k].service, &known)) {
+                reaches = true;
+                first = FL_MIN(first, v[k].onset);
+            }
+        if (known && !reaches)
+            continue; /* the other entry's noise is not this surge */
+        if (a->onset > (known ? first : t0) + 2 * SLACK)
             continue;
         nsurging++;
         bool called = false;
@@ -360,9 +481,56 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         double dt = (double)FL_MAX(0, ref - ch->ts);
         bool latent = surge && surge_base >= 0.5 && s && s->root >= 0.5;
         double fit = exp(-dt / (latent ? TAU_CHANGE_LATENT : TAU_CHANGE));
+        /* the last change of a failing root service keeps a long tail */
+        bool tail = false;
+        if (s && s->root >= 0.5 && latest_change(r, ch, ref + SLACK)) {
+            double ft = LATENT_W * exp(-dt / TAU_LATENT_TAIL);
+            if (ft > fit) {
+                fit = ft;
+                tail = true;
+            }
+        }
         double loc = s ? s->root : 0.1;
         double kindw = ch->kind == FL_CHANGE_ROLLBACK ? 0.6 : 1.0;
         double score = fit * loc * kindw;
+        /* errors concentrated on the new version say "this change" more
+         * directly than time or place can; errors alike on every version
+         * say the trouble is not in it */
+        double p_new = 0, p_old = 0;
+        int split = s && s->err ? version_split(ch, &p_new, &p_old) : 0;
+        if (split > 0)
+            score = FL_MAX(score, 0.9 * kindw);
+        else if (split < 0)
+            score *= 0.5;
+        int32_t explains = s ? ch->service : -1;
+        /* or the change made the service call a callee in a way that
+         * breaks it: tight time fit, discounted by the callee's own
+         * change */
+        const svc_view *callee = broken_callee(r, v, nv, ch->service);
+        double via = 0;
+        if (callee && ch->ts <= callee->onset + SLACK) {
+            double own = 0;
+            for (uint32_t k = 0; k < r->nchanges; k++) {
+                const fl_change *o = r->changes[k];
+                if (o->service != callee->service || o->ts > callee->onset + SLACK ||
+                    o->ts < t0 - r->conf.lookback)
+                    continue;
+                double odt = (double)FL_MAX(0, callee->onset - o->ts);
+                own = FL_MAX(own, FL_MAX(exp(-odt / TAU_CHANGE),
+                                         LATENT_W * exp(-odt / TAU_LATENT_TAIL)));
+            }
+            double cdt = (double)FL_MAX(0, callee->onset - ch->ts - ONSET_TIE);
+            double cw = ch->kind == FL_CHANGE_FLAG || ch->kind == FL_CHANGE_CONFIG
+                            ? CALLER_W
+                            : CALLER_W * CALLER_DEPLOY_W;
+            via = cw * exp(-cdt / TAU_CALLER) * callee->root * (1 - own) * kindw;
+            if (via > score) {
+                score = via;
+                explains = callee->service;
+            } else {
+                via = 0;
+            }
+        }
         if (score < MIN_SCORE) {
             if (!s)
                 add_ruled(inc, "%s at %s: %s stayed healthy", cname, hms,
@@ -377,6 +545,7 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             continue;
         }
         PUSH_CAND();
+        cs[ncs - 1].explains = explains;
         fl_cause *c = &cs[ncs - 1].c;
         c->type = FL_CAUSE_CHANGE;
         c->service = ch->service;
@@ -384,7 +553,16 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         c->at = ch->ts;
         c->score = score;
         const char *svc = fl_rca_service_name(r, ch->service);
-        if (s) {
+        if (via > 0) {
+            const char *cn = fl_rca_service_name(r, callee->service);
+            describe(what, sizeof what, callee->main);
+            add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
+                         fl_duration_human(callee->onset - ch->ts, dur, sizeof dur),
+                         cn, what);
+            add_evidence(c, "%s calls %s, where the incident began; no change "
+                            "of %s explains it, and no caller that did not "
+                            "change suffers from it", svc, cn, cn);
+        } else if (s) {
             describe(what, sizeof what, s->main);
             add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
                          fl_duration_human(ref - ch->ts, dur, sizeof dur), svc,
@@ -400,6 +578,18 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
                 add_evidence(c, "%.0f failed requests above baseline in %s",
                              (double)s->err->errors - s->err->expected_errors,
                              svc);
+            if (split > 0)
+                add_evidence(c, "errors concentrated on %s: %.1f%% of its "
+                                "%u requests failed, %.2f%% on other versions",
+                             ch->version, 100 * p_new, ch->vs[0], 100 * p_old);
+            else if (split < 0)
+                add_evidence(c, "but %s's other versions fail as often "
+                                "(%.2f%% on %s, %.2f%% elsewhere)",
+                             svc, 100 * p_new, ch->version, 100 * p_old);
+            if (tail)
+                add_evidence(c, "the last change of %s before its trouble: a "
+                                "fault that builds up (a leak, a filling "
+                                "cache) shows late", svc);
             if (latent) {
                 describe(what, sizeof what, surge);
                 add_evidence(c, "%s broke when traffic surged at %s (%s): the "
@@ -414,7 +604,8 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         if (ch->author)
             add_evidence(c, "made by %s", ch->author);
         cs[ncs - 1].sort_key = score;
-        if (s && s->root >= 0.5 && score > best_root_change)
+        if (explains >= 0 && view_of(v, nv, explains)->root >= 0.5 &&
+            score > best_root_change)
             best_root_change = score;
     }
 
@@ -467,13 +658,17 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         for (uint32_t k = 0; k < ncs; k++) {
             if (cs[k].c.type != FL_CAUSE_CHANGE)
                 continue;
-            if (cs[k].c.service == s->service)
-                explained = FL_MAX(explained, cs[k].c.score);
+            if (cs[k].explains == s->service)
+                /* a recorded change of the service itself is the likelier
+                 * story (most incidents follow a change): twice its score */
+                explained = FL_MAX(explained, cs[k].c.service == s->service
+                                                  ? 2 * cs[k].c.score
+                                                  : cs[k].c.score);
             else
                 elsewhere = FL_MAX(elsewhere, cs[k].c.score);
         }
-        double score = 0.85 * s->root * (1 - explained) * (1 - 0.5 * elsewhere) *
-                       (1 - 0.7 * surge_base);
+        double score = 0.85 * s->root * FL_MAX(0.0, 1 - explained) *
+                       (1 - 0.5 * elsewhere) * (1 - 0.7 * surge_base);
         const char *svc = fl_rca_service_name(r, s->service);
         if (score < MIN_SCORE)
             continue;
@@ -481,17 +676,20 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         fl_cause *c = &cs[ncs - 1].c;
         c->type = FL_CAUSE_SERVICE;
         c->service = s->service;
-        c->at = s->onset;
+        c->at = s->shown;
         c->score = score;
         describe(what, sizeof what, s->main);
-        fl_time_hms(s->onset, hms, sizeof hms);
+        fl_time_hms(s->shown, hms, sizeof hms);
         add_evidence(c, "%s's %s from %s", svc, what, hms);
         if (nv > 1 && s->root >= 0.999)
             add_evidence(c, "%s's anomaly began first and is the strongest of the "
                             "%u services whose errors or latency rose", svc, nv);
         /* who suffers because of it */
         for (uint32_t k = 0; k < nv; k++) {
-            if (v[k].blamed == s->service && v[k].err) {
+            if (v[k].blamed == s->service && v[k].by_graph) {
+                add_evidence(c, "%s calls %s and its trouble began no earlier",
+                             fl_rca_service_name(r, v[k].service), svc);
+            } else if (v[k].blamed == s->service && v[k].err) {
                 add_evidence(c, "%.0f%% of %s's errors name %s as the failing "
                                 "upstream", 100 * v[k].propagated,
                              fl_rca_service_name(r, v[k].service), svc);

@@ -11,6 +11,7 @@
  */
 #include "rca_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,8 @@ void fl_rca_destroy(fl_rca *r)
         free(r->changes[i]);
     }
     free(r->changes);
+    free(r->latest);
+    free(r->traces);
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         fl_incident_clear_causes(inc);
@@ -134,11 +137,75 @@ void fl_rca_change(fl_rca *r, const fl_event *ev, int32_t service)
         i--;
     }
     r->changes[i] = c;
+    fl_rca_index_versions(r);
     /* an open incident may gain a candidate: re-rank it */
     for (uint32_t k = 0; k < r->nincs; k++)
         if (r->incs[k]->state == FL_INCIDENT_OPEN &&
             c->ts <= r->incs[k]->start + r->conf.join)
             rerank(r, r->incs[k]);
+}
+
+/* The latest change of each service: a versioned deploy or rollback is the
+ * one whose version split is counted; any later change ends counting for
+ * it (then the service's version mix has another cause). */
+void fl_rca_index_versions(fl_rca *r)
+{
+    for (uint32_t i = 0; i < r->nlatest; i++)
+        r->latest[i] = NULL;
+    for (uint32_t i = 0; i < r->nchanges; i++) {
+        fl_change *c = r->changes[i];
+        if (c->service < 0)
+            continue;
+        if ((uint32_t)c->service >= r->nlatest) {
+            uint32_t n = (uint32_t)c->service + 1;
+            n = FL_MAX(n, r->nlatest * 2);
+            r->latest = fl_realloc(r->latest, n * sizeof *r->latest);
+            for (uint32_t k = r->nlatest; k < n; k++)
+                r->latest[k] = NULL;
+            r->nlatest = n;
+        }
+        r->latest[c->service] = c; /* in time order: the last wins */
+    }
+}
+
+void fl_rca_request(fl_rca *r, int32_t svc, fl_str version, fl_time ts,
+                    bool error)
+{
+    if (svc < 0 || (uint32_t)svc >= r->nlatest || !version.n)
+        return;
+    fl_change *c = r->latest[svc];
+    if (!c || !c->version ||
+        (c->kind != FL_CHANGE_DEPLOY && c->kind != FL_CHANGE_ROLLBACK) ||
+        ts < c->ts || ts > c->ts + r->conf.lookback)
+        return;
+    bool mine = strlen(c->version) == version.n &&
+                memcmp(c->version, version.p, version.n) == 0;
+    uint32_t *v = &c->vs[mine ? 0 : 2];
+    if (v[0] < UINT32_MAX) {
+        v[0]++;
+        v[1] += error;
+    }
+}
+
+void fl_rca_trace(fl_rca *r, fl_str id, int32_t svc, double lat, fl_time ts)
+{
+    if (svc < 0 || !id.n || isnan(lat))
+        return;
+    if (!r->traces)
+        r->traces = fl_calloc(FL_RCA_TRACE_SLOTS, sizeof *r->traces);
+    uint64_t h = fl_hash64(id.p, id.n, 0x7472616365ULL) | 1;
+    struct fl_trace_slot *s = &r->traces[h % FL_RCA_TRACE_SLOTS];
+    if (s->hash == h && s->service != svc &&
+        llabs(s->ts - ts) <= 60 * FL_NS_PER_SEC && s->latency_ms != lat) {
+        if (lat > s->latency_ms)
+            fl_rca_edge(r, svc, s->service);
+        else
+            fl_rca_edge(r, s->service, svc);
+    }
+    s->hash = h;
+    s->service = svc;
+    s->latency_ms = lat;
+    s->ts = ts;
 }
 
 static uint64_t edge_key(int32_t caller, int32_t callee)
@@ -407,6 +474,102 @@ static void ensure_unique_id(fl_rca *r, fl_incident *inc)
     }
 }
 
+#define RELATE_HOPS 4
+
+/* Marks in `mark` (indexed by service id, n entries) every service that
+ * `svc` reaches along call edges within RELATE_HOPS hops, callers to
+ * callees when `down`, else callees to callers. Each hop scans the edge
+ * set once: O(RELATE_HOPS * edges), edges bounded by FL_RCA_MAX_EDGES. */
+static void reach(const fl_rca *r, int32_t svc, bool down, uint8_t *mark,
+                  uint32_t n)
+{
+    mark[svc] = 1; /* 1: in the current frontier, 2: reached before */
+    for (int hop = 0; hop < RELATE_HOPS; hop++) {
+        bool grew = false;
+        for (uint32_t i = 0; i < r->edges_cap; i++) {
+            if (!r->edges[i])
+                continue;
+            uint64_t k = r->edges[i] - 1;
+            uint32_t from = (uint32_t)(k >> 32), to = (uint32_t)k;
+            if (!down) {
+                uint32_t t = from;
+                from = to;
+                to = t;
+            }
+            if (from < n && to < n && mark[from] == 1 &&
+                mark[to] == 0) {
+                mark[to] = 3; /* reached in this hop */
+                grew = true;
+            }
+        }
+        for (uint32_t i = 0; i < n; i++)
+            mark[i] = mark[i] == 1 ? 2 : mark[i] == 3 ? 1 : mark[i];
+        if (!grew)
+            break;
+    }
+}
+
+bool fl_rca_reaches(const fl_rca *r, int32_t from, int32_t to, bool *known)
+{
+    uint32_t n = 0;
+    *known = false;
+    for (uint32_t i = 0; i < r->edges_cap; i++) {
+        if (!r->edges[i])
+            continue;
+        uint64_t k = r->edges[i] - 1;
+        uint32_t a = (uint32_t)(k >> 32), b = (uint32_t)k;
+        n = FL_MAX(n, FL_MAX(a, b) + 1);
+        *known = *known || (int32_t)a == from;
+    }
+    if (from == to)
+        return true;
+    if (!*known || from < 0 || to < 0 || (uint32_t)from >= n || (uint32_t)to >= n)
+        return false;
+    uint8_t *mark = fl_calloc(n, 1);
+    reach(r, from, true, mark, n);
+    bool hit = mark[to] != 0;
+    free(mark);
+    return hit;
+}
+
+/* Whether an anomaly of `svc` belongs with `inc` as far as the call graph
+ * can tell: the same service, or one that `svc` reaches along calls (a
+ * callee, a callee's callee: where its trouble may come from) or that
+ * reaches `svc` (callers it may hurt), within RELATE_HOPS hops. Two
+ * failures at the same time in parts of the system that do not call each
+ * other (siblings sharing a healthy callee included) are two incidents,
+ * each with its own causes. When the graph knows nothing of `svc` (no
+ * upstream fields, no names in errors), time alone decides, as before. */
+static bool related(const fl_rca *r, const fl_incident *inc, int32_t svc)
+{
+    uint32_t n = 0;
+    bool known = false;
+    for (uint32_t i = 0; i < r->edges_cap; i++) {
+        if (!r->edges[i])
+            continue;
+        uint64_t k = r->edges[i] - 1;
+        uint32_t from = (uint32_t)(k >> 32), to = (uint32_t)k;
+        n = FL_MAX(n, FL_MAX(from, to) + 1);
+        known = known || (int32_t)from == svc || (int32_t)to == svc;
+    }
+    if (!known)
+        return true;
+    for (uint32_t i = 0; i < inc->nanoms; i++)
+        if (inc->anoms[i].service == svc)
+            return true;
+    uint8_t *down = fl_calloc(n, 1), *up = fl_calloc(n, 1);
+    reach(r, svc, true, down, n);
+    reach(r, svc, false, up, n);
+    bool rel = false;
+    for (uint32_t i = 0; i < inc->nanoms && !rel; i++) {
+        int32_t o = inc->anoms[i].service;
+        rel = o >= 0 && (uint32_t)o < n && (down[o] || up[o]);
+    }
+    free(down);
+    free(up);
+    return rel;
+}
+
 void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
 {
     /* an update to an anomaly we already hold? */
@@ -447,7 +610,8 @@ void fl_rca_anomaly(fl_rca *r, fl_anomaly_event what, const fl_anomaly *a)
             continue;
         fl_time until = active_until(inc);
         if (a->onset <= (until == INT64_MAX ? until : until + r->conf.join) &&
-            a->onset >= inc->start - r->conf.join) {
+            a->onset >= inc->start - r->conf.join &&
+            related(r, inc, a->service)) {
             add_anomaly(r, inc, a);
             summarise(r, inc);
             rerank(r, inc);

@@ -14,6 +14,15 @@ struct fl_rca {
     uint32_t nincs, incs_cap;
     uint64_t *edges; /* open-addressing set of caller << 32 | callee, +1 */
     uint32_t nedges, edges_cap;
+    fl_change **latest; /* per service id: its latest deploy/rollback with
+                         * a version (version split), or NULL */
+    uint32_t nlatest;
+    struct fl_trace_slot {
+        uint64_t hash; /* 0: empty */
+        int32_t service;
+        double latency_ms;
+        fl_time ts;
+    } *traces; /* FL_RCA_TRACE_SLOTS, allocated on first use */
     fl_anomaly *pending; /* surges not (yet) part of an incident */
     uint32_t npending, pending_cap;
     /* log-template evidence (rank_tpl.c): findings are recomputed only
@@ -24,6 +33,12 @@ struct fl_rca {
     fl_time tpl_cutoff;
 };
 
+/* rca.c: rebuilds rca->latest from the change index (after a restore). */
+void fl_rca_index_versions(fl_rca *rca);
+/* rca.c: whether `from` reaches `to` along caller -> callee edges within
+ * RELATE_HOPS hops (from == to counts); `known` says whether the graph
+ * has any edge at `from` at all. */
+bool fl_rca_reaches(const fl_rca *rca, int32_t from, int32_t to, bool *known);
 /* rank.c: (re)computes inc->causes and inc->ruled_out. */
 void fl_rank_incident(fl_rca *rca, fl_incident *inc);
 void fl_incident_clear_causes(fl_incident *inc);

@@ -13,7 +13,8 @@
  *              "pending": [anomaly]    surges not (yet) in an incident,
  *              "edges": [[caller, callee]]  sorted, so packing is canonical}
  *   change    {"ts": time, "kind": fl_change_kind, "svc": service,
- *              "version", "change_id", "author": string | nil}
+ *              "version", "change_id", "author": string | nil,
+ *              "vs": [requests, errors on the version, on others]}
  *   incident  {"id": string, "frozen": bool (id fixed and announced),
  *              "state": fl_incident_state, "start", "detected": time,
  *              "end": time | NONE, "anoms": [anomaly], "svcs": [service],
@@ -50,7 +51,11 @@
 
 static void pack_change(msgpack_packer *pk, const fl_change *c)
 {
-    msgpack_pack_map(pk, 6);
+    msgpack_pack_map(pk, 7);
+    fl_pk_key(pk, "vs");
+    msgpack_pack_array(pk, 4);
+    for (int i = 0; i < 4; i++)
+        msgpack_pack_uint32(pk, c->vs[i]);
     fl_pk_key(pk, "ts");
     msgpack_pack_int64(pk, c->ts);
     fl_pk_key(pk, "kind");
@@ -264,15 +269,18 @@ static bool unpack_change(fl_rd *rd, const msgpack_object *o, fl_change *c,
                           uint32_t nsvc)
 {
     static const char *const keys[] = {"ts",        "kind",   "svc", "version",
-                                       "change_id", "author", NULL};
+                                       "change_id", "author", "vs",  NULL};
     int32_t kind;
     if (!fl_rd_map(rd, o, keys) || !fl_rd_f_time(rd, o, "ts", false, &c->ts) ||
         !fl_rd_f_i32(rd, o, "kind", FL_CHANGE_DEPLOY, FL_CHANGE_FLAG, &kind) ||
         !fl_rd_f_i32(rd, o, "svc", 0, (int32_t)nsvc - 1, &c->service) ||
         !fl_rd_f_strdup(rd, o, "version", true, &c->version) ||
         !fl_rd_f_strdup(rd, o, "change_id", true, &c->change_id) ||
-        !fl_rd_f_strdup(rd, o, "author", true, &c->author))
+        !fl_rd_f_strdup(rd, o, "author", true, &c->author) ||
+        !fl_rd_f_u32s(rd, o, "vs", 4, c->vs))
         return false;
+    if (c->vs[1] > c->vs[0] || c->vs[3] > c->vs[2])
+        return fl_rd_fail(rd, "more errors than requests in the version split");
     c->kind = (fl_change_kind)kind;
     return true;
 }
@@ -513,5 +521,6 @@ bool fl_rca_unpack(fl_rca *r, const msgpack_object *o, char *errstr,
         if (rd.failed)
             return false;
     }
+    fl_rca_index_versions(r);
     return true;
 }

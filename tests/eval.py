@@ -36,6 +36,7 @@ import argparse
 import calendar
 import concurrent.futures
 import json
+import math
 import os
 import shutil
 import statistics
@@ -47,6 +48,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen", "scenario.py")
 MARGIN_S = 120.0
+EARLY_S = 600.0
 
 
 def parse_time(s):
@@ -71,6 +73,44 @@ def parse_time(s):
     return calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S")) + frac - off
 
 
+def pctl(xs, q):
+    """The q-quantile (nearest rank) of a non-empty list."""
+    xs = sorted(xs)
+    i = min(len(xs) - 1, max(0, int(math.ceil(q * len(xs) - 1e-9)) - 1))
+    return xs[i]
+
+
+CALIB_EDGES = (0.0, 0.3, 0.5, 0.8, 1.0)
+
+
+def calibration(pairs):
+    """[(lo, hi, n, right)] over CALIB_EDGES for (score, right) pairs."""
+    out = []
+    for i in range(len(CALIB_EDGES) - 1):
+        lo, hi = CALIB_EDGES[i], CALIB_EDGES[i + 1]
+        sel = [ok for (sc, ok) in pairs if lo <= sc < hi or (hi >= 1.0 and sc >= hi)]
+        out.append((lo, hi, len(sel), sum(1 for ok in sel if ok)))
+    return out
+
+
+def calibration_problems(buckets, min_n=5):
+    """Why the buckets do not describe meaningful scores ([] when they do)."""
+    bad = []
+    rel = [(lo, right / n) for (lo, hi, n, right) in buckets if n >= min_n]
+    top = buckets[-1]
+    low = buckets[0]
+    if top[2] >= min_n and top[3] / top[2] < 0.7:
+        bad.append("only %.0f%% of causes scored >= %.1f are right" % (100.0 * top[3] / top[2], top[0]))
+    if low[2] >= min_n and low[3] / low[2] > 0.3:
+        bad.append("%.0f%% of causes scored < %.1f are right" % (100.0 * low[3] / low[2], low[1]))
+    for (a, ra), (b, rb) in zip(rel, rel[1:]):
+        if rb + 0.05 < ra:
+            bad.append("reliability falls from %.0f%% (>= %.1f) to %.0f%% (>= %.1f)" % (100 * ra, a, 100 * rb, b))
+    if not any(n >= min_n for (_, _, n, _) in buckets):
+        bad.append("too few causes to judge")
+    return bad
+
+
 def list_kinds():
     out = subprocess.run([sys.executable, GEN, "--list"], check=True, stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
@@ -92,38 +132,44 @@ def ranked(causes):
         return list(causes or [])
 
 
-def score(truth, doc):
-    """Score one result document against truth. Returns a dict."""
-    r = {"incidents": 0, "false": 0, "matched": False, "top1": False, "top3": False,
-         "expected_rank": None, "delay_s": None, "top": None, "alt_in_top3": 0,
-         "overlapping": 0}
-    incs = doc.get("incidents") or []
-    r["incidents"] = len(incs)
-    t_end = parse_time(truth["end"]) if truth.get("end") else None
+def faults_of(truth):
+    """The faults a scenario injected: the main one, then truth's
+    more_faults (e.g. two overlapping incidents), each with fault_start,
+    fault_end, expected_top and acceptable_top3."""
     if truth.get("quiet") or not truth.get("fault_start"):
-        r["false"] = len(incs)
-        return r
-    fs = parse_time(truth["fault_start"])
-    fe = parse_time(truth["fault_end"]) if truth.get("fault_end") else t_end
-    spans = []
-    for inc in incs:
-        s = parse_time(inc.get("start") or inc.get("detected"))
-        e = parse_time(inc.get("end")) if inc.get("end") else (t_end if t_end is not None else float("inf"))
-        d = parse_time(inc.get("detected")) if inc.get("detected") else s
-        spans.append((s, e, d, inc))
-    over = [x for x in spans if x[0] <= fe and x[1] >= fs]
-    r["false"] = sum(1 for (s, e, _, _) in spans if not (s <= fe + MARGIN_S and e >= fs - MARGIN_S))
+        return []
+    return [truth] + list(truth.get("more_faults") or [])
+
+
+def score_fault(f, spans, t_end):
+    """Scores one fault against the incidents (start, end, detected, inc)."""
+    r = {"matched": False, "top1": False, "top3": False, "expected_rank": None, "delay_s": None,
+         "top": None, "alt_in_top3": 0, "overlapping": 0, "calib": []}
+    fs = parse_time(f["fault_start"])
+    fe = parse_time(f["fault_end"]) if f.get("fault_end") else t_end
+    exp = f["expected_top"]
+    acc = f.get("acceptable_top3") or []
+    r["alt_total"] = len(acc)
+    # an incident that was already raised long before the fault began (an
+    # ongoing one from another cause) does not count as detecting it
+    over = [x for x in spans if x[0] <= fe and x[1] >= fs and x[2] >= fs - EARLY_S]
     r["overlapping"] = len(over)
     if not over:
         return r
     late = [x for x in over if x[2] >= fs - MARGIN_S]
-    pick = min(late or over, key=lambda x: (x[2], x[0]))
+    # among the incidents overlapping the fault, the one that names its
+    # cause best (two faults may overlap in time), then the first detected
+    def rank_in(inc):
+        for i, c in enumerate(ranked(inc.get("causes"))[:3]):
+            if cause_matches(c, exp["kind"], exp["service"], exp.get("ref_contains")):
+                return i
+        return 3
+    pick = min(late or over, key=lambda x: (rank_in(x[3]), x[2], x[0]))
     inc = pick[3]
     r["matched"] = True
     r["incident_id"] = inc.get("id")
     r["delay_s"] = pick[2] - fs
     causes = ranked(inc.get("causes"))
-    exp = truth["expected_top"]
     if causes:
         c = causes[0]
         r["top"] = "%s:%s%s" % (c.get("kind"), c.get("service"),
@@ -134,9 +180,45 @@ def score(truth, doc):
             break
     r["top1"] = r["expected_rank"] == 1
     r["top3"] = r["expected_rank"] is not None
-    acc = truth.get("acceptable_top3") or []
     r["alt_in_top3"] = sum(1 for a in acc if any(cause_matches(c, a["kind"], a["service"]) for c in causes[:3]))
-    r["alt_total"] = len(acc)
+    # calibration: each listed cause's score and whether it is the true one
+    for c in causes:
+        if isinstance(c.get("score"), (int, float)):
+            r["calib"].append((float(c["score"]),
+                               cause_matches(c, exp["kind"], exp["service"], exp.get("ref_contains"))))
+    return r
+
+
+def score(truth, doc):
+    """Score one result document against truth. Returns a dict: the main
+    fault's result, `more` for further faults, `false` incidents."""
+    r = {"incidents": 0, "false": 0, "matched": False, "top1": False, "top3": False,
+         "expected_rank": None, "delay_s": None, "top": None, "alt_in_top3": 0,
+         "overlapping": 0, "more": [], "calib": []}
+    incs = doc.get("incidents") or []
+    r["incidents"] = len(incs)
+    t_end = parse_time(truth["end"]) if truth.get("end") else None
+    faults = faults_of(truth)
+    if not faults:
+        r["false"] = len(incs)
+        return r
+    spans = []
+    for inc in incs:
+        s = parse_time(inc.get("start") or inc.get("detected"))
+        e = parse_time(inc.get("end")) if inc.get("end") else (t_end if t_end is not None else float("inf"))
+        d = parse_time(inc.get("detected")) if inc.get("detected") else s
+        spans.append((s, e, d, inc))
+
+    def near_any(s, e):
+        for f in faults:
+            fs = parse_time(f["fault_start"])
+            fe = parse_time(f["fault_end"]) if f.get("fault_end") else t_end
+            if s <= fe + MARGIN_S and e >= fs - MARGIN_S:
+                return True
+        return False
+    r["false"] = sum(1 for (s, e, _, _) in spans if not near_any(s, e))
+    r.update(score_fault(faults[0], spans, t_end))
+    r["more"] = [score_fault(f, spans, t_end) for f in faults[1:]]
     return r
 
 
@@ -220,6 +302,10 @@ def main():
     ap.add_argument("--min-top3", type=frac_arg)
     ap.add_argument("--max-fp-per-hour", type=float)
     ap.add_argument("--results", help="write per-scenario results as JSON to this file")
+    ap.add_argument("--check-calibration", action="store_true",
+                    help="fail unless scores mean something: causes scored >= 0.8 are right at least "
+                         "70%% of the time, causes under 0.3 at most 30%%, and reliability does not fall "
+                         "as the score rises (buckets with 5+ causes)")
     args = ap.parse_args()
 
     if not (os.path.isfile(args.faultline) and os.access(args.faultline, os.X_OK)):
@@ -233,6 +319,10 @@ def main():
         return 1
     all_kinds = list_kinds()
     kinds = all_kinds if args.kinds == "all" else [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if args.fixtures and args.kinds == "all":
+        # the committed fixtures cover the kinds that existed when they were
+        # built; "all" means those
+        kinds = [k for k in all_kinds if os.path.isdir(os.path.join(args.fixtures, k))]
     for k in kinds:
         if k not in all_kinds:
             print("eval.py: unknown kind %r (known: %s)" % (k, ", ".join(all_kinds)), file=sys.stderr)
@@ -287,20 +377,27 @@ def main():
     delays, false_total, hours = [], 0, 0.0
     bad_total, bad_want, errors = 0, 0, 0
     quiet_false, quiet_hours = 0, 0.0
+    per_kind = {}     # kind -> [faults, top1, top3, detected, delays, false, hours]
+    calib = []        # (score, is the true cause) over every listed cause
     for (k, s) in jobs:
         r = results[(k, s)]
         truth = r.get("truth") or {}
         if args.fixtures:
             s = truth.get("seed", s)
         quiet = bool(truth.get("quiet"))
+        pk = per_kind.setdefault(k, [0, 0, 0, 0, [], 0, 0.0])
         hours += truth.get("duration_s", 0) / 3600.0
+        pk[6] += truth.get("duration_s", 0) / 3600.0
+        cases = [] if quiet else [(r, truth)] + list(zip(r.get("more") or [], truth.get("more_faults") or []))
         if not quiet:
-            n_fault += 1
+            n_fault += max(1, len(cases))
+            pk[0] += max(1, len(cases))
         if r.get("error"):
             errors += 1
             print("%-22s %5d  ERROR: %s" % (k, s, r["error"][:200]))
             continue
         false_total += r["false"]
+        pk[5] += r["false"]
         if quiet:
             quiet_false += r["false"]
             quiet_hours += truth.get("duration_s", 0) / 3600.0
@@ -308,29 +405,35 @@ def main():
             bad_total += r["bad_lines"]
         bad_want += truth.get("malformed_lines", 0)
         if quiet:
-            result = "ok" if r["false"] == 0 else "FP"
-            top = "-"
-            rank = "-"
-            acc = "-"
-            delay = "-"
-        else:
-            top1 += r["top1"]
-            top3 += r["top3"]
-            if r["matched"]:
+            print("%-22s %5d %4d %5d  %-34s %-6s %4s %4s %8s %9s %7.1f" % (
+                k, s, r["incidents"], r["false"], "-", "ok" if r["false"] == 0 else "FP", "-", "-", "-",
+                "%s/%s" % (r.get("bad_lines"), truth.get("malformed_lines")), r.get("run_s", 0.0)))
+            continue
+        for ci, (c, f) in enumerate(cases):
+            top1 += c["top1"]
+            top3 += c["top3"]
+            pk[1] += c["top1"]
+            pk[2] += c["top3"]
+            calib.extend(c.get("calib") or [])
+            if c["matched"]:
                 detected += 1
-                delays.append(r["delay_s"])
-            result = "ok" if r["top1"] else ("top3" if r["top3"] else ("miss" if r["matched"] else "undet"))
-            top = r["top"] or ("(no causes)" if r["matched"] else "-")
-            rank = str(r["expected_rank"] or "-")
-            acc = "%d/%d" % (r["alt_in_top3"], r.get("alt_total", 0)) if r["matched"] else "-"
-            delay = "%.0f" % r["delay_s"] if r["delay_s"] is not None else "-"
-        print("%-22s %5d %4d %5d  %-34s %-6s %4s %4s %8s %9s %7.1f" % (
-            k, s, r["incidents"], r["false"], top[:34], result, rank, acc, delay,
-            "%s/%s" % (r.get("bad_lines"), truth.get("malformed_lines")), r.get("run_s", 0.0)))
-        if not quiet and r["matched"] and not r["top1"]:
-            exp = truth.get("expected_top") or {}
-            print("%-22s %5s       expected %s:%s%s" % ("", "", exp.get("kind"), exp.get("service"),
-                                                       (" " + exp["ref_contains"]) if exp.get("ref_contains") else ""))
+                pk[3] += 1
+                delays.append(c["delay_s"])
+                pk[4].append(c["delay_s"])
+            result = "ok" if c["top1"] else ("top3" if c["top3"] else ("miss" if c["matched"] else "undet"))
+            top = c["top"] or ("(no causes)" if c["matched"] else "-")
+            rank = str(c["expected_rank"] or "-")
+            acc = "%d/%d" % (c["alt_in_top3"], c.get("alt_total", 0)) if c["matched"] else "-"
+            delay = "%.0f" % c["delay_s"] if c["delay_s"] is not None else "-"
+            print("%-22s %5d %4s %5s  %-34s %-6s %4s %4s %8s %9s %7.1f" % (
+                k if ci == 0 else "  +fault %d" % (ci + 1), s,
+                r["incidents"] if ci == 0 else "", r["false"] if ci == 0 else "", top[:34], result, rank,
+                acc, delay, "%s/%s" % (r.get("bad_lines"), truth.get("malformed_lines")) if ci == 0 else "",
+                r.get("run_s", 0.0)))
+            if c["matched"] and not c["top1"]:
+                exp = f.get("expected_top") or {}
+                print("%-22s %5s       expected %s:%s%s" % ("", "", exp.get("kind"), exp.get("service"),
+                                                           (" " + exp["ref_contains"]) if exp.get("ref_contains") else ""))
 
     pct = lambda a, b: (100.0 * a / b) if b else 0.0
     fp_h = false_total / hours if hours else 0.0
@@ -340,10 +443,30 @@ def main():
     print("detected:  %d/%d (%.0f%%)" % (detected, n_fault, pct(detected, n_fault)))
     print("top-1:     %d/%d (%.1f%%)" % (top1, n_fault, pct(top1, n_fault)))
     print("top-3:     %d/%d (%.1f%%)" % (top3, n_fault, pct(top3, n_fault)))
-    print("median detection delay: %s" % ("%.0f s" % med if med is not None else "-"))
+    print("median detection delay: %s, p90: %s" % ("%.0f s" % med if med is not None else "-",
+                                                 "%.0f s" % pctl(delays, 0.9) if delays else "-"))
     print("false incidents: %d in %.1f h = %.2f per hour (quiet scenarios: %d in %.1f h)" % (
         false_total, hours, fp_h, quiet_false, quiet_hours))
     print("stats.bad_lines total: %d (the generator wrote %d malformed lines)" % (bad_total, bad_want))
+
+    print()
+    print("%-22s %6s %7s %7s %7s %7s %7s %8s" % ("per kind", "faults", "AC@1", "AC@3", "det", "p50_s",
+                                                 "p90_s", "false/h"))
+    for k in kinds:
+        pk = per_kind.get(k)
+        if not pk:
+            continue
+        pc = lambda x: ("%6.0f%%" % pct(x, pk[0])) if pk[0] else "%7s" % "-"
+        print("%-22s %6d %s %s %s %7s %7s %8.2f" % (
+            k, pk[0], pc(pk[1]), pc(pk[2]), pc(pk[3]),
+            "%.0f" % pctl(pk[4], 0.5) if pk[4] else "-", "%.0f" % pctl(pk[4], 0.9) if pk[4] else "-",
+            pk[5] / pk[6] if pk[6] else 0.0))
+    buckets = calibration(calib)
+    print()
+    print("calibration (every listed cause of a matched incident; right = the true cause):")
+    for (lo, hi, n, right) in buckets:
+        print("  score [%.1f, %.1f%s: %4d causes, %5.1f%% right" % (lo, hi, "]" if hi >= 1.0 else ")", n,
+                                                                 pct(right, n)))
 
     if args.results:
         out = []
@@ -361,7 +484,12 @@ def main():
         failed.append("top-3 %.1f%% < %.1f%%" % (pct(top3, n_fault), 100 * args.min_top3))
     if args.max_fp_per_hour is not None and fp_h > args.max_fp_per_hour:
         failed.append("false incidents %.2f/h > %.2f/h" % (fp_h, args.max_fp_per_hour))
-    thresholds = any(x is not None for x in (args.min_top1, args.min_top3, args.max_fp_per_hour))
+    if args.check_calibration:
+        bad = calibration_problems(buckets)
+        if bad:
+            failed.append("calibration: " + "; ".join(bad))
+    thresholds = any(x is not None for x in (args.min_top1, args.min_top3, args.max_fp_per_hour)) \
+        or args.check_calibration
     if errors and thresholds:
         failed.append("%d scenario(s) could not be run or scored" % errors)
     if failed:

@@ -16,7 +16,12 @@
 #   e2e        committed fixtures: the expected top cause for every kind,
 #              no incident in quiet hours (sanitizer build)
 #   scenarios  fresh seeds of the scenario generator (release build):
-#              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour
+#              top-1 >= 90%, top-3 >= 98%, <= 0.05 false incidents/hour,
+#              scores calibrated (docs/RANKING.md §4); all 22 kinds
+#   accuracy   bench/accuracy.py on hand-made labels with known figures
+#   trace-edges  call edges from trace ids alone split two incidents
+#   report     hostile log strings through the Markdown and HTML reports
+#              (the Chromium render: make test-report-browser)
 #   hardening  the release binary: PIE, full RELRO, canaries, FORTIFY
 #   poison     1% hostile records in a scenario (ASan build): each counted
 #              once by reason, the same incidents as the clean scenario
@@ -107,7 +112,11 @@ suite poison-asan python3 tests/poison/run.py --faultline "$ASAN" \
 suite limits-release sh tests/limits.sh "$REL"
 suite limits-asan sh tests/limits.sh "$ASAN"
 suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
-    --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05
+    --seeds 101,102,103 --min-top1 0.9 --min-top3 0.98 --max-fp-per-hour 0.05 \
+    --check-calibration
+suite accuracy-harness sh tests/accuracy/run.sh "$REL"
+suite report-escaping sh tests/report/run.sh "$REL"
+suite trace-edges sh tests/rca/trace_edges.sh "$REL"
 
 determinism() {
     k=fixtures/surge_breaks_update

@@ -64,6 +64,24 @@ KINDS = [
                             "traffic surge 3-10 min later breaks it"),
     ("quiet", "nothing goes wrong: benign changes and normal drift"),
     ("quiet_night", "nothing goes wrong at low overnight traffic (0.5 req/s at the entry)"),
+    # harder kinds: small, partial and noisy, as real outages are
+    ("canary", "a deploy of X reaches 10-25% of its hosts (version/host fields) and fails "
+               "40-80% of their requests"),
+    ("slow_leak", "a deploy of X leaks; errors and latency appear 30-45 min later, after "
+                  "deploys of other services"),
+    ("flag_breaks_callee", "a feature flag flipped on api makes a service it calls fail"),
+    ("overlapping", "a bad deploy in the shop and, 1-4 min apart, a bad config of admin: two "
+                    "incidents in different parts of the system"),
+    ("mid_graph_failure", "cart or search fails (no change recorded) with a benign deploy of "
+                          "api 1-3 min before"),
+    ("surge_second_entry", "traffic at the admin entry rises ~25x and saturates postgres; the "
+                           "frontend entry stays flat"),
+    ("benign_at_onset", "a bad deploy of X with benign changes of other services (one its "
+                        "caller) within a minute of the onset"),
+    ("vague_errors", "a bad deploy of X whose callers' errors mostly do not name it"),
+    ("small_fault", "a bad deploy of X fails 3-6% of its requests"),
+    ("quiet_ramp", "nothing goes wrong: a sharp legitimate 2.5-4x traffic ramp that the "
+                   "services absorb"),
 ]
 KIND_NAMES = [k for k, _ in KINDS]
 
@@ -153,6 +171,13 @@ CONFIG_BUG_MSGS = ["connection pool exhausted (max_conns=2)",
 DB_FAIL_MSGS = ["FATAL: sorry, too many clients already",
                 "ERROR: canceling statement due to statement timeout",
                 "FATAL: remaining connection slots are reserved for non-replication superuser connections"]
+VAGUE_MSGS = ["internal server error", "request failed", "unexpected error while handling request",
+              "failed to build response"]
+LEAK_MSGS = ["out of memory: heap limit reached, worker restarted",
+             "runtime: cannot allocate memory", "worker exited (OOMKilled), request aborted"]
+FLAG_BREAK_MSGS = ["invalid request: unknown enum value \"v2\" in field \"mode\"",
+                   "bad request payload: missing required field \"tenant_id\"",
+                   "internal error: cannot decode request: unexpected field \"options\""]
 AUTHORS = ["alice", "bob", "carol", "dmitri", "emeka", "fatima", "gwen", "hiro"]
 BOTS = ["deploy-bot", "ci-bot"]
 
@@ -210,8 +235,9 @@ class Effect:
     multiplier, ramping in linearly over `ramp` s from t0, optionally ending
     at t1 (ramping out over ramp_down s)."""
 
-    def __init__(self, svc, t0, ramp, err=0.0, lat=1.0, t1=None, ramp_down=30.0, msgs=()):
+    def __init__(self, svc, t0, ramp, err=0.0, lat=1.0, t1=None, ramp_down=30.0, msgs=(), frac=1.1):
         self.svc, self.t0, self.ramp, self.err, self.lat = svc, t0, ramp, err, lat
+        self.frac = frac          # share of hosts affected (u < frac), > 1 for all
         self.t1, self.ramp_down, self.msgs = t1, ramp_down, list(msgs)
 
     def level(self, t):
@@ -246,10 +272,13 @@ class Scenario:
         for s in SERVICES:
             self.versions[s] = "v%d.%d.%d" % (rng.randint(1, 4), rng.randint(0, 12), rng.randint(0, 9))
         self.changes = []                               # dicts, event ts as float
-        self.deploy_hist = {s: [(self.T0 - 86400.0, self.versions[s])] for s in SERVICES}
+        self.deploy_hist = {s: [(self.T0 - 86400.0, self.versions[s], 1.1)] for s in SERVICES}
         self.surge = None                               # (start, ramp, plateau, down, factor)
+        self.asurge = None                              # the same at the admin entry
+        self.vague = {}                                 # svc -> share of propagated errors
+                                                        # that name neither callee nor upstream
         self._make_drift()
-        self.truth = {"kind": kind, "seed": seed, "quiet": kind in ("quiet", "quiet_night"),
+        self.truth = {"kind": kind, "seed": seed, "quiet": kind in ("quiet", "quiet_night", "quiet_ramp"),
                       "fault_start": None, "fault_end": None, "expected_top": None,
                       "acceptable_top3": [], "duration_s": int(self.D), "services": list(SERVICES),
                       "start": iso_s(self.T0), "end": iso_s(self.T1), "entry_service": ENTRY}
@@ -285,10 +314,11 @@ class Scenario:
             i = len(self.drift) - 1
         return self.drift[i]
 
-    def surge_at(self, t):
-        if self.surge is None:
+    def surge_at(self, t, which=None):
+        sg = self.surge if which is None else which
+        if sg is None:
             return 1.0
-        s0, ramp, plateau, down, k = self.surge
+        s0, ramp, plateau, down, k = sg
         x = t - s0
         if x <= 0:
             return 1.0
@@ -314,13 +344,15 @@ class Scenario:
 
     # -- behaviour of a service at time t ----------------------------
 
-    def state(self, svc, t):
+    def state(self, svc, t, u=0.0):
         """(error parts [(rate, msgs)], multiplier of the service's own work
         (queueing when saturated), multiplier of the whole hop latency
         (a fault effect: the service is slow, whatever its callees do))."""
         parts = [(self.base_err[svc], BG_MSGS[svc])]
         lat_own = lat_all = 1.0
         for e in self.effects[svc]:
+            if u >= e.frac:
+                continue          # a canary: this request went to an old host
             f = e.level(t)
             if f > 0.0:
                 if e.err:
@@ -328,7 +360,13 @@ class Scenario:
                 if e.lat != 1.0:
                     lat_all *= 1.0 + (e.lat - 1.0) * f
         if svc != LOW_ENTRY:
-            rho = self.rho0[svc] * self.load_at(t) / self.cap_at(svc, t)
+            load = self.load_at(t)
+            if svc == "postgres" and self.asurge is not None:
+                # postgres serves both entries: ~40% of frontend requests and
+                # ~70% of admin requests reach it
+                fe, ad = self.entry_rate * 0.4, self.admin_rate * 0.7
+                load = (fe * load + ad * self.drift_at(t) * self.surge_at(t, self.asurge)) / (fe + ad)
+            rho = self.rho0[svc] * load / self.cap_at(svc, t)
             if rho > 0.7:
                 lat_own *= min(12.0, 1.0 + 6.0 * ((min(rho, 1.3) - 0.7) / 0.3) ** 1.5)
             if rho > 0.95:
@@ -348,7 +386,7 @@ class Scenario:
             pa += 1
         return "v%d.%d.%d" % (maj, mi, pa)
 
-    def add_change(self, t, kind, svc, author=None):
+    def add_change(self, t, kind, svc, author=None, frac=1.1):
         rng = self.rng
         c = {"t": t, "kind": kind, "service": svc}
         if kind == "deploy":
@@ -357,14 +395,14 @@ class Scenario:
             self.versions[svc] = v
             c["version"] = v
             c["change_id"] = self._cid("chg")
-            self.deploy_hist[svc].append((t, v))
+            self.deploy_hist[svc].append((t, v, frac))
         elif kind == "rollback":
             hist = self.deploy_hist[svc]
             v = hist[-2][1] if len(hist) >= 2 else self.versions[svc]
             self.versions[svc] = v
             c["version"] = v
             c["change_id"] = self._cid("chg")
-            self.deploy_hist[svc].append((t, v))
+            self.deploy_hist[svc].append((t, v, 1.1))
         elif kind == "config":
             c["change_id"] = self._cid("cfg")
         else:  # flag
@@ -379,11 +417,12 @@ class Scenario:
 
     def version_at(self, svc, t, u):
         """Version label of the instance serving a request at t; a deploy
-        rolls out over 20 s (u in [0,1) picks the instance)."""
+        rolls out over 20 s (u in [0,1) picks the instance); a canary
+        reaches only the hosts with u < frac."""
         hist = self.deploy_hist[svc]
         for i in range(len(hist) - 1, -1, -1):
-            dt, v = hist[i]
-            if t >= dt + 20.0 * u:
+            dt, v, frac = hist[i]
+            if t >= dt + 20.0 * u and u < frac:
                 return v
         return hist[0][1]
 
@@ -612,6 +651,175 @@ class Scenario:
     def _kind_quiet(self):
         pass
 
+    def _kind_canary(self):
+        rng = self.rng
+        x = rng.choice(["cart", "payments"])          # the services that log version and host
+        td = self._t(0.5, 0.6)
+        hosts = rng.choice([1, 2])                    # of 8: 12.5% or 25% of requests
+        frac = hosts / 8.0
+        c = self.add_change(td, "deploy", x, frac=frac)
+        onset = td + rng.uniform(20.0, 90.0)
+        err = rng.uniform(0.4, 0.8)
+        self.effects[x].append(Effect(x, onset, 30.0, err=err, msgs=DEPLOY_BUG_MSGS, frac=frac))
+        self._fault(onset, self.T1, td, [x])
+        self._expect("deploy", x, c["version"], [("service", x)])
+        self._detail(service=x, version=c["version"], change_id=c["change_id"], canary_fraction=frac,
+                     canary_hosts=["%s-%d" % (x, i) for i in range(hosts)], canary_error_rate=round(err, 3))
+
+    def _kind_slow_leak(self):
+        rng = self.rng
+        x = rng.choice(["cart", "search", "payments", "api"])
+        td = self.T0 + rng.uniform(0.2, 0.25) * self.D
+        c = self.add_change(td, "deploy", x)
+        onset = min(td + rng.uniform(30.0, 45.0) * 60.0, self.T1 - 300.0)
+        # deploys of other services between the leak's deploy and its effect,
+        # the last one a few minutes before the onset
+        others = [s for s in ["frontend", "api", "cart", "search", "payments", "admin"] if s != x]
+        t_last = onset - rng.uniform(3.0, 8.0) * 60.0
+        between = [td + rng.uniform(5.0, 12.0) * 60.0, td + rng.uniform(14.0, 22.0) * 60.0, t_last]
+        for t in between:
+            self.add_change(t, "deploy", rng.choice(others))
+        err = rng.uniform(0.08, 0.2)
+        self.effects[x].append(Effect(x, onset, 180.0, err=err, lat=rng.uniform(1.5, 3.0), msgs=LEAK_MSGS))
+        self._fault(onset, self.T1, td, [x])
+        self.forbid.append((td - 600.0, self.T1, None))   # only the changes placed here
+        self._expect("deploy", x, c["version"], [("service", x)])
+        self._detail(service=x, version=c["version"], change_id=c["change_id"], error_rate=round(err, 3),
+                     effect_delay_s=round(onset - td))
+
+    def _kind_flag_breaks_callee(self):
+        rng = self.rng
+        callee = rng.choice(["cart", "search", "payments"])
+        tf = self._t(0.5, 0.6)
+        c = self.add_change(tf, "flag", "api", author=rng.choice(AUTHORS))
+        onset = tf + rng.uniform(5.0, 40.0)          # flags apply at once
+        err = rng.uniform(0.15, 0.35)
+        self.effects[callee].append(Effect(callee, onset, 15.0, err=err, msgs=FLAG_BREAK_MSGS))
+        self._fault(onset, self.T1, tf, [callee, "api", ENTRY])
+        self.forbid.append((self.T0, self.T1, set([callee])))   # no change of the callee itself
+        self._expect("flag", "api", c["change_id"], [("service", callee)])
+        self._detail(flag=c["change_id"], broken_service=callee, error_rate=round(err, 3))
+
+    def _kind_overlapping(self):
+        rng = self.rng
+        x = rng.choice(["cart", "search", "payments"])
+        td = self._t(0.5, 0.56)
+        c = self.add_change(td, "deploy", x)
+        onset = td + rng.uniform(20.0, 90.0)
+        err = rng.uniform(0.15, 0.3)
+        self.effects[x].append(Effect(x, onset, 30.0, err=err, msgs=DEPLOY_BUG_MSGS))
+        # the second incident: admin, which shares nothing with x but postgres
+        ta = td + rng.choice([-1, 1]) * rng.uniform(60.0, 240.0)
+        ca = self.add_change(ta, "config", LOW_ENTRY, author=rng.choice(AUTHORS))
+        onset_a = ta + rng.uniform(10.0, 40.0)
+        err_a = rng.uniform(0.4, 0.7)
+        self.effects[LOW_ENTRY].append(Effect(LOW_ENTRY, onset_a, 20.0, err=err_a, msgs=CONFIG_BUG_MSGS))
+        self._fault(onset, self.T1, td, [x])
+        self.forbid.append((min(td, ta) - 600.0, self.T1, None))
+        self._expect("deploy", x, c["version"], [("service", x)])
+        # further faults: scored like the first (tests/eval.py)
+        self.truth["more_faults"] = [{
+            "fault_start": iso_s(onset_a), "fault_end": iso_s(self.T1), "cause_at": iso_s(ta),
+            "affected": [LOW_ENTRY],
+            "expected_top": {"kind": "config", "service": LOW_ENTRY, "ref_contains": ca["change_id"]},
+            "acceptable_top3": [{"kind": "config", "service": LOW_ENTRY}, {"kind": "service", "service": LOW_ENTRY}]}]
+        self._detail(service=x, version=c["version"], change_id=c["change_id"], error_rate=round(err, 3),
+                     second_service=LOW_ENTRY, second_change_id=ca["change_id"], second_error_rate=round(err_a, 3))
+
+    def _kind_mid_graph_failure(self):
+        rng = self.rng
+        x = rng.choice(["cart", "search"])
+        tb = self._t(0.5, 0.58)
+        c = self.add_change(tb, "deploy", "api")
+        onset = tb + rng.uniform(60.0, 180.0)
+        dur = rng.uniform(8.0, 15.0) * 60.0
+        err = rng.uniform(0.15, 0.35)
+        msgs = ["internal error: index shard unavailable", "internal error: replica lagging, refusing reads"] \
+            if x == "search" else ["internal error: session store unreachable", "internal error: lock wait timeout"]
+        self.effects[x].append(Effect(x, onset, 20.0, err=err, lat=rng.uniform(1.0, 3.0), t1=onset + dur,
+                                      ramp_down=60.0, msgs=msgs))
+        self._fault(onset, onset + dur + 60.0, onset, [x, "api", ENTRY])
+        self.forbid.append((self.T0, self.T1, set([x])))
+        self.forbid.append((tb - 600.0, onset + dur + 60.0, set(["api"])))
+        self._expect("service", x, None)
+        self._detail(service=x, benign_deploy_service="api", benign_version=c["version"],
+                     error_rate=round(err, 3), duration_s=round(dur))
+
+    def _kind_surge_second_entry(self):
+        rng = self.rng
+        self.rho0["postgres"] = 0.3
+        s0 = self._t(0.5, 0.6)
+        # an admin surge large enough to take postgres's load 3.5-5x
+        fe, ad = self.entry_rate * 0.4, self.admin_rate * 0.7
+        k_pg = rng.uniform(3.5, 5.0)
+        k = 1.0 + (k_pg - 1.0) * (fe + ad) / ad
+        saved = self.surge
+        end = self._set_surge(s0, k, k)
+        self.asurge, self.surge = self.surge, saved
+        self.truth["surge"]["entry"] = LOW_ENTRY
+        self._fault(s0, end, s0, ["postgres", LOW_ENTRY, "cart", "payments"])
+        self.forbid.append((self.T0, end, set(["postgres", LOW_ENTRY])))
+        self._expect("traffic_surge", LOW_ENTRY, None, [("service", "postgres")])
+        self._detail(entry=LOW_ENTRY, admin_factor=round(k, 1), postgres_load_factor=round(k_pg, 2))
+
+    def _kind_benign_at_onset(self):
+        rng = self.rng
+        x = rng.choice(["cart", "search", "payments"])
+        td = self._t(0.5, 0.6)
+        c = self.add_change(td, "deploy", x)
+        onset = td + rng.uniform(30.0, 90.0)
+        err = rng.uniform(0.12, 0.25)
+        self.effects[x].append(Effect(x, onset, 30.0, err=err, msgs=DEPLOY_BUG_MSGS))
+        # the caller changes right at the onset, and an unrelated service too
+        ca = self.add_change(onset + rng.uniform(-30.0, 20.0), rng.choice(["deploy", "config"]), "api")
+        other = rng.choice([s for s in ["cart", "search", "payments", "admin"] if s != x])
+        co = self.add_change(onset + rng.uniform(-50.0, 40.0), "config", other)
+        self._fault(onset, self.T1, td, [x])
+        self.forbid.append((td - 600.0, self.T1, None))
+        self._expect("deploy", x, c["version"], [("service", x)])
+        self._detail(service=x, version=c["version"], change_id=c["change_id"], error_rate=round(err, 3),
+                     benign=[ca["change_id"], co["change_id"]])
+
+    def _kind_vague_errors(self):
+        rng = self.rng
+        x = rng.choice(["cart", "search", "payments"])
+        td = self._t(0.5, 0.6)
+        c = self.add_change(td, "deploy", x)
+        onset = td + rng.uniform(20.0, 90.0)
+        err = rng.uniform(0.15, 0.3)
+        self.effects[x].append(Effect(x, onset, 30.0, err=err, msgs=VAGUE_MSGS))
+        share = rng.uniform(0.7, 0.9)
+        for s in ("frontend", "api"):
+            self.vague[s] = share
+        self._fault(onset, self.T1, td, [x])
+        self._expect("deploy", x, c["version"], [("service", x)])
+        self._detail(service=x, version=c["version"], change_id=c["change_id"], error_rate=round(err, 3),
+                     vague_share=round(share, 2))
+
+    def _kind_small_fault(self):
+        rng = self.rng
+        x = rng.choice(["cart", "search", "payments", "api"])
+        td = self._t(0.5, 0.6)
+        c = self.add_change(td, "deploy", x)
+        onset = td + rng.uniform(20.0, 90.0)
+        err = rng.uniform(0.03, 0.06)
+        self.effects[x].append(Effect(x, onset, 30.0, err=err, msgs=DEPLOY_BUG_MSGS))
+        self._fault(onset, self.T1, td, [x])
+        self._expect("deploy", x, c["version"], [("service", x)])
+        self._detail(service=x, version=c["version"], change_id=c["change_id"], error_rate=round(err, 3))
+
+    def _kind_quiet_ramp(self):
+        rng = self.rng
+        # early morning: low traffic, then a sharp ramp that stays (the
+        # working day starts); capacity is ample (rho stays under 0.5)
+        self.entry_rate = rng.uniform(0.6, 1.0) * self.scale
+        s0 = self._t(0.45, 0.6)
+        k = rng.uniform(2.5, 4.0)
+        ramp = rng.uniform(120.0, 300.0)
+        self.surge = (s0, ramp, self.D * 2, 60.0, k)
+        self.truth["surge"] = {"start": iso_s(s0), "ramp_s": round(ramp, 1), "factor": round(k, 2),
+                               "absorbed": True}
+
     def _kind_quiet_night(self):
         pass
 
@@ -627,7 +835,7 @@ class Scenario:
 
         def hop(n, t_start, trace):
             svc, method, path, children = n
-            parts, latm, lat_all = state(svc, t_start)
+            parts, latm, lat_all = state(svc, t_start, rnd_u(trace))
             own = MEDIAN_MS[svc] * latm * lognorm(0.0, self.sigma[svc])
             total = 0.0
             for p, _ in parts:
@@ -682,6 +890,10 @@ class Scenario:
                     msg = "upstream %s returned %d" % (callee, how)
                 fail = status
                 called = callee
+                if svc in self.vague and rnd() < self.vague[svc]:
+                    # a handler that swallows the cause: no callee named
+                    msg = rng.choice(VAGUE_MSGS)
+                    called = None
             else:
                 fail = None
                 status = 200 if method != "POST" else 201
@@ -706,7 +918,8 @@ class Scenario:
         aroutes = [r for _, r in ADMIN_ROUTES]
         n_req = 0
         for (rate_fn, rts, cm) in ((lambda t: self.entry_rate * self.load_at(t), routes, cum),
-                                   (lambda t: self.admin_rate * self.drift_at(t), aroutes, acum)):
+                                   (lambda t: self.admin_rate * self.drift_at(t) * self.surge_at(t, self.asurge),
+                                    aroutes, acum)):
             t = self.T0
             tot = cm[-1]
             while True:
@@ -768,16 +981,18 @@ class Scenario:
                 tgt = ',"target":{"name":"%s"}' % called if called else ""
                 line = ('{"@timestamp":"%s","service":{"name":"%s","version":"%s"%s},"log":{"level":"%s"},'
                         '"http":{"request":{"method":"%s"},"response":{"status_code":%d}},"url":{"path":"%s"},'
-                        '"event":{"duration":%d},"trace":{"id":"%s"},"message":"%s"}') % (
-                    ts_z(ms), svc, ver, tgt, lvl, method, status, path, int(dur * 1000.0) * 1000, tr, m)
+                        '"event":{"duration":%d},"trace":{"id":"%s"},"host":{"name":"%s"},"message":"%s"}') % (
+                    ts_z(ms), svc, ver, tgt, lvl, method, status, path, int(dur * 1000.0) * 1000, tr,
+                    host_of(svc, trace), m)
             elif fmt == "ecs_flat":
                 m = msg if msg is not None else "%s %s %d" % (method, path, status)
                 ver = self.version_at(svc, te, rnd_u(trace))
                 tgt = ',"service.target.name":"%s"' % called if called else ""
                 line = ('{"@timestamp":"%s","service.name":"%s","service.version":"%s"%s,"log.level":"%s",'
                         '"http.request.method":"%s","http.response.status_code":%d,"url.path":"%s",'
-                        '"event.duration":%d,"trace.id":"%s","message":"%s"}') % (
-                    ts_z(ms), svc, ver, tgt, lvl, method, status, path, int(dur * 1000.0) * 1000, tr, m)
+                        '"event.duration":%d,"trace.id":"%s","host.name":"%s","message":"%s"}') % (
+                    ts_z(ms), svc, ver, tgt, lvl, method, status, path, int(dur * 1000.0) * 1000, tr,
+                    host_of(svc, trace), m)
             elif fmt == "db":
                 if status >= 500:
                     line = '{"ts":"%s","service":"postgres","level":"error","latency_ms":%.2f,"msg":"%s","db":"shop"}' % (
@@ -891,6 +1106,12 @@ class Scenario:
         if fmt == "db":
             return '{"ts":"%s","service":"%s","level":"info","msg":"LOG: %s","db":"shop"}' % (ts_z(ms), svc, text)
         return '{"time":"%s","service":"%s","level":"info","message":"%s"}' % (ts_z(ms), svc, text)
+
+
+def host_of(svc, trace):
+    """The host that served a request: 8 hosts per service; the host order
+    follows rnd_u, so a canary (u < frac) lands on the first hosts."""
+    return "%s-%d" % (svc, int(rnd_u(trace) * 8))
 
 
 def rnd_u(trace):

@@ -33,6 +33,7 @@ extern const unit_suite unit_suite_fields;  /* test_fields.c: field names */
 extern const unit_suite unit_suite_samples; /* test_samples.c */
 extern const unit_suite unit_suite_ckpt_file; /* test_ckpt_file.c */
 extern const unit_suite unit_suite_reader;  /* test_reader.c: reader thread */
+extern const unit_suite unit_suite_rca;     /* test_rca.c: grouping, ranking */
 
 static const unit_suite *const suites[] = {
     &unit_suite_time,   &unit_suite_buf,    &unit_suite_json,
@@ -46,6 +47,7 @@ static const unit_suite *const suites[] = {
     &unit_suite_fields, &unit_suite_samples,
     &unit_suite_ckpt_file,
     &unit_suite_reader,
+    &unit_suite_rca,
 };
 
 static unsigned cur_failures;
