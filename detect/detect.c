@@ -142,6 +142,7 @@ void fl_detect_destroy(fl_detect *d)
         fl_det_ring_free(s->ring, s->ring_n);
         fl_sketch_free(&s->carry);
         fl_det_metrics_free(s);
+        free(s->hist32);
         free(s);
     }
     free(d->svcs);
@@ -216,6 +217,31 @@ svc_state *fl_det_svc(fl_detect *d, int32_t id)
     return s;
 }
 
+void fl_det_hist_set(svc_state *s, uint64_t i, uint32_t n, uint32_t e)
+{
+    if (!s->hist32 && (n > UINT16_MAX || e > UINT16_MAX)) {
+        s->hist32 = fl_calloc(HIST, sizeof *s->hist32);
+        for (int k = 0; k < HIST; k++) {
+            s->hist32[k][0] = s->hist16[k][0];
+            s->hist32[k][1] = s->hist16[k][1];
+        }
+    }
+    if (s->hist32) {
+        s->hist32[i % HIST][0] = n;
+        s->hist32[i % HIST][1] = e;
+    } else {
+        s->hist16[i % HIST][0] = (uint16_t)n;
+        s->hist16[i % HIST][1] = (uint16_t)e;
+    }
+}
+
+void fl_det_hist_clear(svc_state *s)
+{
+    if (s->hist32)
+        memset(s->hist32, 0, HIST * sizeof *s->hist32);
+    memset(s->hist16, 0, sizeof s->hist16);
+}
+
 /* ------------------------------------------------------- anomaly helpers */
 
 static void hist_sum(const fl_detect *d, const svc_state *s, int64_t from,
@@ -228,8 +254,8 @@ static void hist_sum(const fl_detect *d, const svc_state *s, int64_t from,
         from = s->first_bucket;
     (void)d;
     for (int64_t b = from; b <= to; b++) {
-        *n += s->hist_n[b % HIST];
-        *e += s->hist_e[b % HIST];
+        *n += fl_det_hist_n(s, (uint64_t)b);
+        *e += fl_det_hist_e(s, (uint64_t)b);
     }
 }
 
@@ -272,8 +298,8 @@ static int64_t refine_binom(const svc_state *s, int64_t from, int64_t to,
     for (int round = 0; round < 2; round++) {
         uint64_t n = 0, e = 0;
         for (int64_t b = tau; b <= to; b++) {
-            n += s->hist_n[b % HIST];
-            e += s->hist_e[b % HIST];
+            n += fl_det_hist_n(s, (uint64_t)b);
+            e += fl_det_hist_e(s, (uint64_t)b);
         }
         if (!n)
             return tau;
@@ -286,7 +312,8 @@ static int64_t refine_binom(const svc_state *s, int64_t from, int64_t to,
         double sum = 0, best = -1e300;
         int64_t arg = to;
         for (int64_t b = to; b >= from; b--) {
-            double bn = s->hist_n[b % HIST], be = s->hist_e[b % HIST];
+            double bn = fl_det_hist_n(s, (uint64_t)b),
+                   be = fl_det_hist_e(s, (uint64_t)b);
             sum += be * a + (bn - be) * c;
             if (sum > best) {
                 best = sum;
@@ -549,8 +576,7 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
     slot *sl = &s->ring[(uint64_t)b % s->ring_n];
     bool has = sl->idx == b;
     uint32_t n = has ? sl->n : 0, e = has ? sl->err : 0;
-    s->hist_n[(uint64_t)b % HIST] = n;
-    s->hist_e[(uint64_t)b % HIST] = e;
+    fl_det_hist_set(s, (uint64_t)b, n, e);
     double per = (double)FL_NS_PER_SEC / (double)d->conf.bucket;
 
     /* request rate: Poisson floor plus 25% relative slack */
@@ -643,8 +669,7 @@ static void jump_gap(fl_detect *d, int64_t to)
             }
         if (s->started && s->first_bucket <= to)
             s->first_bucket = to + 1;
-        memset(s->hist_n, 0, sizeof s->hist_n);
-        memset(s->hist_e, 0, sizeof s->hist_e);
+        fl_det_hist_clear(s);
     }
     d->closed_upto = to;
 }

@@ -336,11 +336,11 @@ static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
     fl_pk_key(pk, "hist_n");
     msgpack_pack_array(pk, HIST);
     for (int i = 0; i < HIST; i++)
-        msgpack_pack_uint64(pk, s->hist_n[i]);
+        msgpack_pack_uint64(pk, fl_det_hist_n(s, (uint64_t)i));
     fl_pk_key(pk, "hist_e");
     msgpack_pack_array(pk, HIST);
     for (int i = 0; i < HIST; i++)
-        msgpack_pack_uint64(pk, s->hist_e[i]);
+        msgpack_pack_uint64(pk, fl_det_hist_e(s, (uint64_t)i));
     fl_pk_key(pk, "carry");
     pack_sketch(pk, &s->carry);
     fl_pk_key(pk, "carry_n");
@@ -844,9 +844,16 @@ static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
         if (!ok)
             return false;
     }
-    if (!fl_rd_f_u32s(rd, o, "hist_n", HIST, s->hist_n) ||
-        !fl_rd_f_u32s(rd, o, "hist_e", HIST, s->hist_e) ||
-        !unpack_sketch(rd, o, "carry", &s->carry) ||
+    uint32_t hn[HIST], he[HIST];
+    if (!fl_rd_f_u32s(rd, o, "hist_n", HIST, hn) ||
+        !fl_rd_f_u32s(rd, o, "hist_e", HIST, he))
+        return false;
+    /* the in-memory history is compact (detect_int.h); the saved one keeps
+     * plain u32 counts, so the layout does not change */
+    fl_det_hist_clear(s);
+    for (int i = 0; i < HIST; i++)
+        fl_det_hist_set(s, (uint64_t)i, hn[i], he[i]);
+    if (!unpack_sketch(rd, o, "carry", &s->carry) ||
         !fl_rd_f_u32(rd, o, "carry_n", LAT_POOL, &s->carry_buckets) ||
         !fl_rd_f_array(rd, o, "xhist", 4, 4, &xh, &n))
         return false;

@@ -281,6 +281,41 @@ static void late_event_refused(void)
     free(c);
 }
 
+/* The bucket history is stored as u16 pairs until a count needs more: a
+ * bucket of 70,000 requests must read back exact, and so must every count
+ * stored before the history widened. */
+static void busy_bucket_counts_exact(void)
+{
+    capture *c = malloc(sizeof *c);
+    fl_detect *det = new_detector(c);
+    fl_bad_reason why = FL_BAD__COUNT;
+    fl_time t0 = T_BASE + 1000 * SEC; /* a bucket start */
+    int64_t b0 = t0 / (10 * SEC);
+    for (int i = 0; i < 65535; i++) { /* exactly the u16 ceiling */
+        fl_event ev = request_event(t0 + i, "api", i % 7 == 0, 10);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_detect_advance(det, t0 + 50 * SEC); /* closes b0 */
+    const svc_state *s = det->svcs[0];
+    REQUIRE(s != NULL);
+    CHECK(s->hist32 == NULL);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 65535);
+    CHECK_EQ(fl_det_hist_e(s, (uint64_t)b0), 9363); /* ceil(65535 / 7) */
+    for (int i = 0; i < 70000; i++) {
+        fl_event ev = request_event(t0 + 50 * SEC + i, "api", i % 2 == 0, 10);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_detect_advance(det, t0 + 100 * SEC); /* closes b0 + 1 ... b0 + 5 */
+    CHECK(s->hist32 != NULL);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 65535);
+    CHECK_EQ(fl_det_hist_e(s, (uint64_t)b0), 9363);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 5)), 70000);
+    CHECK_EQ(fl_det_hist_e(s, (uint64_t)(b0 + 5)), 35000);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 1)), 0);
+    fl_detect_destroy(det);
+    free(c);
+}
+
 /* Lateness, observed in the buckets themselves: an event older than the
  * newest but within the lateness lands in its own (still open) bucket,
  * not the current one; once that bucket closed, a later arrival for it is
@@ -308,15 +343,15 @@ static void lateness_lands_in_its_bucket(void)
     fl_detect_advance(det, t0 + 50 * SEC); /* closes b0 and b0 + 1 */
     const svc_state *s = det->svcs[0];
     REQUIRE(s != NULL);
-    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
-    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 8);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 1)), 1);
     /* now too late for b0: refused, counted by the caller, not merged */
     ev = request_event(t0 + 5 * SEC, "api", false, 10);
     why = FL_BAD__COUNT;
     CHECK(!fl_detect_request(det, 0, &ev, -1, &why));
     CHECK_EQ(why, FL_BAD_LATE);
-    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
-    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 8);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 1)), 1);
     fl_detect_destroy(det);
     free(c);
 }
@@ -540,6 +575,7 @@ static const unit_test tests[] = {
     UNIT_TEST(signal_names),         UNIT_TEST(late_event_refused),
     UNIT_TEST(future_skew_capped),
     UNIT_TEST(lateness_lands_in_its_bucket),
+    UNIT_TEST(busy_bucket_counts_exact),
     UNIT_TEST(error_rate_incident),  UNIT_TEST(quiet_two_hours),
     UNIT_TEST(request_rate_drop),    UNIT_TEST(latency_p95_rise),
     UNIT_TEST(long_gap_is_not_a_drop),
