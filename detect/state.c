@@ -370,6 +370,10 @@ static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
 
 void fl_detect_pack(const fl_detect *d, msgpack_packer *pk)
 {
+    /* idle buckets closed lazily are closed now (no callback can happen:
+     * detect.c, "Idle buckets"), so the saved state is the eager one and
+     * the layout does not change; d is the caller's own, never const */
+    fl_det_catch_up_all((fl_detect *)d);
     msgpack_pack_map(pk, 8);
     fl_pk_key(pk, "v");
     msgpack_pack_uint64(pk, LAYOUT_VERSION);
@@ -843,6 +847,8 @@ static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
         fl_rd_pop(rd, m);
         if (!ok)
             return false;
+        if (s->ring[k].idx > s->last_data)
+            s->last_data = s->ring[k].idx;
     }
     uint32_t hn[HIST], he[HIST];
     if (!fl_rd_f_u32s(rd, o, "hist_n", HIST, hn) ||
