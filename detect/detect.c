@@ -699,13 +699,14 @@ static void close_bucket(fl_detect *d, int64_t b)
         if (s->started && s->first_bucket <= b) {
             bool has = s->last_data >= b &&
                        s->ring[(uint64_t)b % s->ring_n].idx == b;
-            if (!has && (s->lagging || idle_is_silent(d, s))) {
+            if (!has && !d->eager && (s->lagging || idle_is_silent(d, s))) {
                 if (!s->lagging) {
                     s->lagging = true;
                     s->lag_from = b;
                 }
-                /* skip this service outright until fl_det_svc sees it */
-                d->idle[i] = s->nmets == 0;
+                /* skip this service outright until fl_det_svc sees it,
+                 * unless a later open bucket already holds its data */
+                d->idle[i] = s->nmets == 0 && s->last_data <= b;
             } else {
                 catch_up(d, (int32_t)i, s, b - 1);
                 close_service_bucket(d, (int32_t)i, s, b);

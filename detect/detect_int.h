@@ -134,6 +134,8 @@ struct fl_detect {
     fl_gauss_params gp_rate, gp_lat, gp_met;
     fl_binom_params bp;
     svc_state **svcs;
+    bool eager;         /* close every bucket of every service at once
+                         * (tests compare it with the lazy default) */
     uint8_t *idle;      /* per service: lagging with nothing to close
                          * (detect.c, "Idle buckets"); cleared by
                          * fl_det_svc and when caught up */
