@@ -66,7 +66,7 @@ void fl_detect_conf_default(fl_detect_conf *c)
     c->max_future = 15 * 60 * FL_NS_PER_SEC;
     c->arl_buckets = 0; /* derived: 60 days of buckets */
     c->min_excess_errors = 8;
-    c->max_services = 50000; /* ~12 KB each: < 1 GiB (config.c) */
+    c->max_services = 100000; /* ~9 KB each: 1M names < 1 GiB (config.c) */
     c->metric_warmup = 60;
     c->max_metrics_per_service = 64;
     c->max_metrics = 16384;
