@@ -375,7 +375,7 @@ static void lazy_idle_equals_eager(void)
     }
     det[1]->eager = true;
     const int nsvc = 60;
-    char names[60][8];
+    char names[60][16];
     for (int i = 0; i < nsvc; i++)
         snprintf(names[i], sizeof names[i], "s%02d", i);
     uint64_t x = 7;
