@@ -40,7 +40,8 @@ echo
 echo "scaling (lines/s relative to $first services; target within +-10% up to 10,000):"
 for s in $FLEET; do
     awk -v s="$s" -v a="$(rate "$s services")" -v b="$(rate "$first services")" \
-        'BEGIN { printf "  %6d services: %5.2fx\n", s, a / b }'
+        -v ca="$(cpu_rate "$s services")" -v cb="$(cpu_rate "$first services")" \
+        'BEGIN { printf "  %6d services: %5.2fx  (by CPU s: %5.2fx)\n", s, a / b, ca / cb }'
 done
 echo "memory (peak RSS; bytes per (service, signal) over the $first-service run):"
 awk -v sigs=$SIGS 'NR == 1 { s0 = $2; r0 = $3 }

@@ -157,9 +157,9 @@ const fl_config_key fl_config_keys[] = {
      "Errors above the baseline's expectation needed before an error-rate "
      "alarm may fire, however unlikely the rise.",
      0, V(pc.detect.min_excess_errors)},
-    {"detect", "max_services", FL_CT_COUNT, "50000", 1, 10000000,
+    {"detect", "max_services", FL_CT_COUNT, "100000", 1, 10000000,
      "Most services tracked; events of further services are counted as "
-     "dropped (`service_limit`). Each tracked service holds about 12 KB of "
+     "dropped (`service_limit`). Each tracked service holds about 9 KB of "
      "detector state: the default keeps a flood of distinct names (1M) "
      "under 1 GiB of memory (bench/limits.sh).",
      0, V(pc.detect.max_services)},

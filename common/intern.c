@@ -9,24 +9,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A lookup is a few dependent memory reads, each a cache miss once a fleet
+ * of names outgrows the cache (one per event on the hot path): the slot
+ * holds the upper half of the hash as a tag besides the id, so a probe
+ * past another name rarely reads further, and a name's pointer, length
+ * and lower hash half sit together in one entry (slot, entry, name: three
+ * reads, not five). */
+typedef struct {
+    uint32_t tag; /* hash >> 32 */
+    int32_t id;   /* -1: empty */
+} islot;
+
+typedef struct {
+    char *name;   /* NUL-terminated copy */
+    uint32_t len;
+    uint32_t hlo; /* (uint32_t)hash: the slot position, for grow */
+} ientry;
+
 struct fl_intern {
     uint32_t cap;     /* most names kept */
     uint32_t count;   /* names kept */
     uint32_t nslots;  /* power of two, > 2 * count */
-    int32_t *slots;   /* id or -1 */
-    uint64_t *hashes; /* per id */
-    char **names;     /* per id, NUL-terminated copies */
-    uint32_t *lens;   /* per id */
-    uint32_t names_cap;
+    islot *slots;
+    ientry *ents;     /* per id */
+    uint32_t ents_cap;
 };
+
+static islot *slots_new(uint32_t n)
+{
+    islot *sl = fl_malloc(n * sizeof *sl);
+    for (uint32_t i = 0; i < n; i++)
+        sl[i] = (islot){0, -1};
+    return sl;
+}
 
 fl_intern *fl_intern_new(uint32_t cap)
 {
     fl_intern *in = fl_calloc(1, sizeof *in);
     in->cap = cap ? cap : 1;
     in->nslots = 64;
-    in->slots = fl_malloc(in->nslots * sizeof *in->slots);
-    memset(in->slots, 0xff, in->nslots * sizeof *in->slots);
+    in->slots = slots_new(in->nslots);
     return in;
 }
 
@@ -35,10 +57,8 @@ void fl_intern_destroy(fl_intern *in)
     if (!in)
         return;
     for (uint32_t i = 0; i < in->count; i++)
-        free(in->names[i]);
-    free(in->names);
-    free(in->lens);
-    free(in->hashes);
+        free(in->ents[i].name);
+    free(in->ents);
     free(in->slots);
     free(in);
 }
@@ -47,16 +67,20 @@ static int32_t lookup(const fl_intern *in, fl_str s, uint64_t h, uint32_t *slot)
 {
     uint32_t mask = in->nslots - 1;
     uint32_t i = (uint32_t)h & mask;
+    uint32_t tag = (uint32_t)(h >> 32);
     for (;;) {
-        int32_t id = in->slots[i];
-        if (id < 0) {
+        islot sl = in->slots[i];
+        if (sl.id < 0) {
             *slot = i;
             return -1;
         }
-        if (in->hashes[id] == h && in->lens[id] == s.n &&
-            memcmp(in->names[id], s.p, s.n) == 0) {
-            *slot = i;
-            return id;
+        if (sl.tag == tag) {
+            const ientry *e = &in->ents[sl.id];
+            if (e->hlo == (uint32_t)h && e->len == s.n &&
+                memcmp(e->name, s.p, s.n) == 0) {
+                *slot = i;
+                return sl.id;
+            }
         }
         i = (i + 1) & mask;
     }
@@ -71,13 +95,15 @@ int32_t fl_intern_get(fl_intern *in, fl_str s)
 static void grow(fl_intern *in)
 {
     uint32_t n = in->nslots * 2;
-    int32_t *slots = fl_malloc(n * sizeof *slots);
-    memset(slots, 0xff, n * sizeof *slots);
-    for (uint32_t id = 0; id < in->count; id++) {
-        uint32_t i = (uint32_t)in->hashes[id] & (n - 1);
-        while (slots[i] >= 0)
-            i = (i + 1) & (n - 1);
-        slots[i] = (int32_t)id;
+    islot *slots = slots_new(n);
+    for (uint32_t i = 0; i < in->nslots; i++) {
+        islot sl = in->slots[i];
+        if (sl.id < 0)
+            continue;
+        uint32_t k = in->ents[sl.id].hlo & (n - 1);
+        while (slots[k].id >= 0)
+            k = (k + 1) & (n - 1);
+        slots[k] = sl;
     }
     free(in->slots);
     in->slots = slots;
@@ -93,17 +119,13 @@ int32_t fl_intern_add(fl_intern *in, fl_str s)
         return id;
     if (in->count >= in->cap)
         return -1;
-    if (in->count == in->names_cap) {
-        in->names_cap = in->names_cap ? in->names_cap * 2 : 16;
-        in->names = fl_realloc(in->names, in->names_cap * sizeof *in->names);
-        in->lens = fl_realloc(in->lens, in->names_cap * sizeof *in->lens);
-        in->hashes = fl_realloc(in->hashes, in->names_cap * sizeof *in->hashes);
+    if (in->count == in->ents_cap) {
+        in->ents_cap = in->ents_cap ? in->ents_cap * 2 : 16;
+        in->ents = fl_realloc(in->ents, in->ents_cap * sizeof *in->ents);
     }
     id = (int32_t)in->count++;
-    in->names[id] = fl_strndup(s.p, s.n);
-    in->lens[id] = (uint32_t)s.n;
-    in->hashes[id] = h;
-    in->slots[slot] = id;
+    in->ents[id] = (ientry){fl_strndup(s.p, s.n), (uint32_t)s.n, (uint32_t)h};
+    in->slots[slot] = (islot){(uint32_t)(h >> 32), id};
     if (in->count * 2 >= in->nslots)
         grow(in);
     return id;
@@ -113,14 +135,14 @@ const char *fl_intern_name(const fl_intern *in, int32_t id)
 {
     if (id < 0 || (uint32_t)id >= in->count)
         return "?";
-    return in->names[id];
+    return in->ents[id].name;
 }
 
 fl_str fl_intern_str(const fl_intern *in, int32_t id)
 {
     if (id < 0 || (uint32_t)id >= in->count)
         return FL_STR_NULL;
-    return (fl_str){in->names[id], in->lens[id]};
+    return (fl_str){in->ents[id].name, in->ents[id].len};
 }
 
 uint32_t fl_intern_count(const fl_intern *in)

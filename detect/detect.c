@@ -66,7 +66,7 @@ void fl_detect_conf_default(fl_detect_conf *c)
     c->max_future = 15 * 60 * FL_NS_PER_SEC;
     c->arl_buckets = 0; /* derived: 60 days of buckets */
     c->min_excess_errors = 8;
-    c->max_services = 50000; /* ~12 KB each: < 1 GiB (config.c) */
+    c->max_services = 100000; /* ~9 KB each: 1M names < 1 GiB (config.c) */
     c->metric_warmup = 60;
     c->max_metrics_per_service = 64;
     c->max_metrics = 16384;
@@ -142,9 +142,11 @@ void fl_detect_destroy(fl_detect *d)
         fl_det_ring_free(s->ring, s->ring_n);
         fl_sketch_free(&s->carry);
         fl_det_metrics_free(s);
+        free(s->hist32);
         free(s);
     }
     free(d->svcs);
+    free(d->idle);
     free(d);
 }
 
@@ -196,15 +198,19 @@ svc_state *fl_det_svc(fl_detect *d, int32_t id)
             cap *= 2;
         d->svcs = fl_realloc(d->svcs, cap * sizeof *d->svcs);
         memset(d->svcs + d->svcs_cap, 0, (cap - d->svcs_cap) * sizeof *d->svcs);
+        d->idle = fl_realloc(d->idle, cap);
+        memset(d->idle + d->svcs_cap, 0, cap - d->svcs_cap);
         d->svcs_cap = cap;
     }
     if ((uint32_t)id >= d->nsvcs)
         d->nsvcs = (uint32_t)id + 1;
+    d->idle[id] = 0; /* new data or metrics: close_bucket looks again */
     svc_state *s = d->svcs[id];
     if (!s) {
         s = fl_calloc(1, sizeof *s);
         s->ring_n = d->ring_n;
         s->ring = fl_det_ring_new(s->ring_n);
+        s->last_data = INT64_MIN;
         for (int k = 0; k < NSIG_REQ; k++) {
             fl_gauss_init(&s->g[k]);
             s->al[k].state = FL_DET_WARMUP;
@@ -214,6 +220,31 @@ svc_state *fl_det_svc(fl_detect *d, int32_t id)
         d->svcs[id] = s;
     }
     return s;
+}
+
+void fl_det_hist_set(svc_state *s, uint64_t i, uint32_t n, uint32_t e)
+{
+    if (!s->hist32 && (n > UINT16_MAX || e > UINT16_MAX)) {
+        s->hist32 = fl_calloc(HIST, sizeof *s->hist32);
+        for (int k = 0; k < HIST; k++) {
+            s->hist32[k][0] = s->hist16[k][0];
+            s->hist32[k][1] = s->hist16[k][1];
+        }
+    }
+    if (s->hist32) {
+        s->hist32[i % HIST][0] = n;
+        s->hist32[i % HIST][1] = e;
+    } else {
+        s->hist16[i % HIST][0] = (uint16_t)n;
+        s->hist16[i % HIST][1] = (uint16_t)e;
+    }
+}
+
+void fl_det_hist_clear(svc_state *s)
+{
+    if (s->hist32)
+        memset(s->hist32, 0, HIST * sizeof *s->hist32);
+    memset(s->hist16, 0, sizeof s->hist16);
 }
 
 /* ------------------------------------------------------- anomaly helpers */
@@ -228,8 +259,8 @@ static void hist_sum(const fl_detect *d, const svc_state *s, int64_t from,
         from = s->first_bucket;
     (void)d;
     for (int64_t b = from; b <= to; b++) {
-        *n += s->hist_n[b % HIST];
-        *e += s->hist_e[b % HIST];
+        *n += fl_det_hist_n(s, (uint64_t)b);
+        *e += fl_det_hist_e(s, (uint64_t)b);
     }
 }
 
@@ -272,8 +303,8 @@ static int64_t refine_binom(const svc_state *s, int64_t from, int64_t to,
     for (int round = 0; round < 2; round++) {
         uint64_t n = 0, e = 0;
         for (int64_t b = tau; b <= to; b++) {
-            n += s->hist_n[b % HIST];
-            e += s->hist_e[b % HIST];
+            n += fl_det_hist_n(s, (uint64_t)b);
+            e += fl_det_hist_e(s, (uint64_t)b);
         }
         if (!n)
             return tau;
@@ -286,7 +317,8 @@ static int64_t refine_binom(const svc_state *s, int64_t from, int64_t to,
         double sum = 0, best = -1e300;
         int64_t arg = to;
         for (int64_t b = to; b >= from; b--) {
-            double bn = s->hist_n[b % HIST], be = s->hist_e[b % HIST];
+            double bn = fl_det_hist_n(s, (uint64_t)b),
+                   be = fl_det_hist_e(s, (uint64_t)b);
             sum += be * a + (bn - be) * c;
             if (sum > best) {
                 best = sum;
@@ -549,8 +581,7 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
     slot *sl = &s->ring[(uint64_t)b % s->ring_n];
     bool has = sl->idx == b;
     uint32_t n = has ? sl->n : 0, e = has ? sl->err : 0;
-    s->hist_n[(uint64_t)b % HIST] = n;
-    s->hist_e[(uint64_t)b % HIST] = e;
+    fl_det_hist_set(s, (uint64_t)b, n, e);
     double per = (double)FL_NS_PER_SEC / (double)d->conf.bucket;
 
     /* request rate: Poisson floor plus 25% relative slack */
@@ -604,13 +635,84 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
     }
 }
 
+/* Idle buckets. Closing a bucket without data for every started service
+ * cost ~1 us per service per bucket (the state of a large fleet is out of
+ * cache), so a fleet of mostly quiet services ran at a third of the rate
+ * of a small one. A run of buckets without data is therefore closed lazily
+ * when the closes provably cannot call back (open, update or end an
+ * anomaly): the service is marked lagging and its skipped buckets are
+ * closed, by the same close_service_bucket in the same order, when it
+ * next has data in a closing bucket (before that bucket), before a gap
+ * jump, and before the state is saved. The state after catching up is
+ * bit for bit the eager one (same operations, same order, no input from
+ * other services in between), and no callback is moved since none can
+ * happen. The condition, checked on the current state when the first idle
+ * bucket closes, and kept by every idle close (so checked once per run):
+ *   - the latency carry holds fewer requests than any quantile needs
+ *     (lat_min_n): an idle bucket then feeds no latency CUSUM (it writes
+ *     NAN to the latency history, counts the carry's buckets and may
+ *     empty it: the carry never grows without data);
+ *   - error_rate is not in alarm: with no requests fl_binom_update changes
+ *     nothing and cannot fire; warm-up may end (no callback);
+ *   - request_rate is not in alarm and its mean is at most k (0.5 request
+ *     per bucket): the sd of close_service_bucket is at least
+ *     sqrt(1.0625) (its floor uses max(mean, 1)), so a zero's residual z
+ *     is in [-k/1.03, 0]: sp and sn can only fall (sn - z - k < sn), no
+ *     side reaches h, and the mean only decays (mean += alpha * z * sd),
+ *     so the condition still holds at the next idle bucket. In warm-up the
+ *     mean is wsum / nobs, which a zero lowers too.
+ * A busy service whose traffic vanishes (mean above k) is closed every
+ * bucket as before, so its drop is detected at the same bucket. */
+static bool idle_is_silent(const fl_detect *d, const svc_state *s)
+{
+    return s->carry.count < lat_min_n[FL_SIG_LATENCY_P50] &&
+           s->al[FL_SIG_REQUEST_RATE].state != FL_DET_ALARM &&
+           s->al[FL_SIG_ERROR_RATE].state != FL_DET_ALARM &&
+           s->g[FL_SIG_REQUEST_RATE].mean <= d->gp_rate.k;
+}
+
+static void catch_up(fl_detect *d, int32_t id, svc_state *s, int64_t to)
+{
+    if (!s->lagging)
+        return;
+    s->lagging = false;
+    d->idle[id] = 0;
+    for (int64_t b = s->lag_from; b <= to; b++)
+        close_service_bucket(d, id, s, b);
+}
+
+void fl_det_catch_up_all(fl_detect *d)
+{
+    for (uint32_t i = 0; i < d->nsvcs; i++)
+        if (d->svcs[i])
+            catch_up(d, (int32_t)i, d->svcs[i], d->closed_upto);
+}
+
 static void close_bucket(fl_detect *d, int64_t b)
 {
     for (uint32_t i = 0; i < d->nsvcs; i++) {
+        if (d->idle[i])
+            continue; /* lagging, no metrics, nothing since: not touched */
         svc_state *s = d->svcs[i];
-        if (s && s->started && s->first_bucket <= b)
-            close_service_bucket(d, (int32_t)i, s, b);
-        if (s && s->nmets)
+        if (!s)
+            continue;
+        if (s->started && s->first_bucket <= b) {
+            bool has = s->last_data >= b &&
+                       s->ring[(uint64_t)b % s->ring_n].idx == b;
+            if (!has && !d->eager && (s->lagging || idle_is_silent(d, s))) {
+                if (!s->lagging) {
+                    s->lagging = true;
+                    s->lag_from = b;
+                }
+                /* skip this service outright until fl_det_svc sees it,
+                 * unless a later open bucket already holds its data */
+                d->idle[i] = s->nmets == 0 && s->last_data <= b;
+            } else {
+                catch_up(d, (int32_t)i, s, b - 1);
+                close_service_bucket(d, (int32_t)i, s, b);
+            }
+        }
+        if (s->nmets)
             fl_det_metrics_close(d, (int32_t)i, s, b);
     }
     d->closed_upto = b;
@@ -622,6 +724,7 @@ static void close_bucket(fl_detect *d, int64_t b)
 static void jump_gap(fl_detect *d, int64_t to)
 {
     d->gaps++;
+    fl_det_catch_up_all(d);
     fl_time end = (d->closed_upto + 1) * d->conf.bucket;
     for (uint32_t i = 0; i < d->nsvcs; i++) {
         svc_state *s = d->svcs[i];
@@ -643,8 +746,7 @@ static void jump_gap(fl_detect *d, int64_t to)
             }
         if (s->started && s->first_bucket <= to)
             s->first_bucket = to + 1;
-        memset(s->hist_n, 0, sizeof s->hist_n);
-        memset(s->hist_e, 0, sizeof s->hist_e);
+        fl_det_hist_clear(s);
     }
     d->closed_upto = to;
 }
@@ -841,6 +943,8 @@ bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
         s->first_bucket = b;
     }
     slot *sl = slot_for(d, s, b);
+    if (b > s->last_data)
+        s->last_data = b;
     if (sl->idx != b) {
         sl->idx = b;
         sl->n = sl->err = 0;

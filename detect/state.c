@@ -355,11 +355,11 @@ static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
     fl_pk_key(pk, "hist_n");
     msgpack_pack_array(pk, HIST);
     for (int i = 0; i < HIST; i++)
-        msgpack_pack_uint64(pk, s->hist_n[i]);
+        msgpack_pack_uint64(pk, fl_det_hist_n(s, (uint64_t)i));
     fl_pk_key(pk, "hist_e");
     msgpack_pack_array(pk, HIST);
     for (int i = 0; i < HIST; i++)
-        msgpack_pack_uint64(pk, s->hist_e[i]);
+        msgpack_pack_uint64(pk, fl_det_hist_e(s, (uint64_t)i));
     fl_pk_key(pk, "carry");
     pack_sketch(pk, &s->carry);
     fl_pk_key(pk, "carry_n");
@@ -389,6 +389,10 @@ static void pack_svc(msgpack_packer *pk, const fl_detect *d, const svc_state *s)
 
 void fl_detect_pack(const fl_detect *d, msgpack_packer *pk)
 {
+    /* idle buckets closed lazily are closed now (no callback can happen:
+     * detect.c, "Idle buckets"), so the saved state is the eager one and
+     * the layout does not change; d is the caller's own, never const */
+    fl_det_catch_up_all((fl_detect *)d);
     msgpack_pack_map(pk, 8);
     fl_pk_key(pk, "v");
     msgpack_pack_uint64(pk, LAYOUT_VERSION);
@@ -872,10 +876,19 @@ static bool unpack_svc(ctx *c, const msgpack_object *o, int32_t id)
         fl_rd_pop(rd, m);
         if (!ok)
             return false;
+        if (s->ring[k].idx > s->last_data)
+            s->last_data = s->ring[k].idx;
     }
-    if (!fl_rd_f_u32s(rd, o, "hist_n", HIST, s->hist_n) ||
-        !fl_rd_f_u32s(rd, o, "hist_e", HIST, s->hist_e) ||
-        !unpack_sketch(rd, o, "carry", &s->carry) ||
+    uint32_t hn[HIST], he[HIST];
+    if (!fl_rd_f_u32s(rd, o, "hist_n", HIST, hn) ||
+        !fl_rd_f_u32s(rd, o, "hist_e", HIST, he))
+        return false;
+    /* the in-memory history is compact (detect_int.h); the saved one keeps
+     * plain u32 counts, so the layout does not change */
+    fl_det_hist_clear(s);
+    for (int i = 0; i < HIST; i++)
+        fl_det_hist_set(s, (uint64_t)i, hn[i], he[i]);
+    if (!unpack_sketch(rd, o, "carry", &s->carry) ||
         !fl_rd_f_u32(rd, o, "carry_n", LAT_POOL, &s->carry_buckets) ||
         !fl_rd_f_array(rd, o, "xhist", 4, 4, &xh, &n))
         return false;

@@ -6,6 +6,8 @@
 #include "../../detect/detect_int.h" /* bucket counts, for the lateness test */
 #include "unit.h"
 
+#include <msgpack.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -281,6 +283,202 @@ static void late_event_refused(void)
     free(c);
 }
 
+/* The bucket history is stored as u16 pairs until a count needs more: a
+ * bucket of 70,000 requests must read back exact, and so must every count
+ * stored before the history widened. */
+static void busy_bucket_counts_exact(void)
+{
+    capture *c = malloc(sizeof *c);
+    fl_detect *det = new_detector(c);
+    fl_bad_reason why = FL_BAD__COUNT;
+    fl_time t0 = T_BASE + 1000 * SEC; /* a bucket start */
+    int64_t b0 = t0 / (10 * SEC);
+    for (int i = 0; i < 65535; i++) { /* exactly the u16 ceiling */
+        fl_event ev = request_event(t0 + i, "api", i % 7 == 0, 10);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_detect_advance(det, t0 + 50 * SEC); /* closes b0 */
+    const svc_state *s = det->svcs[0];
+    REQUIRE(s != NULL);
+    CHECK(s->hist32 == NULL);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 65535);
+    CHECK_EQ(fl_det_hist_e(s, (uint64_t)b0), 9363); /* ceil(65535 / 7) */
+    for (int i = 0; i < 70000; i++) {
+        fl_event ev = request_event(t0 + 50 * SEC + i, "api", i % 2 == 0, 10);
+        CHECK(fl_detect_request(det, 0, &ev, -1, &why));
+    }
+    fl_detect_advance(det, t0 + 100 * SEC); /* closes b0 + 1 ... b0 + 5 */
+    CHECK(s->hist32 != NULL);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 65535);
+    CHECK_EQ(fl_det_hist_e(s, (uint64_t)b0), 9363);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 5)), 70000);
+    CHECK_EQ(fl_det_hist_e(s, (uint64_t)(b0 + 5)), 35000);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 1)), 0);
+    fl_detect_destroy(det);
+    free(c);
+}
+
+/* Idle buckets are closed lazily (detect.c, "Idle buckets"); the lazy and
+ * the eager detector must call back identically and end in the same
+ * state. A fleet of busy, sparse and vanishing services over four hours:
+ * bursts of errors and latency in quiet services after long idle runs,
+ * services that stop (traffic gone: a drop must be seen at the same
+ * bucket), a quiet service whose pooled latency is judged in idle buckets,
+ * one silence longer than max_gap, a checkpoint taken while services lag.
+ * Each condition of idle_is_silent relaxed makes this test fail. */
+static uint64_t lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *x >> 33;
+}
+
+static void pack_det(fl_detect *det, msgpack_sbuffer *sb)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    fl_detect_pack(det, &pk);
+}
+
+/* A capture that also notes, per callback, how many buckets had closed:
+ * a callback moved to a later bucket close is a difference. */
+typedef struct {
+    capture c;
+    int closed;
+    int at[CAP_MAX];
+} timed_capture;
+
+static void on_anomaly_timed(void *ud, fl_anomaly_event what,
+                             const fl_anomaly *a)
+{
+    timed_capture *tc = ud;
+    if (!a) {
+        tc->closed++;
+        return;
+    }
+    if (tc->c.n < CAP_MAX)
+        tc->at[tc->c.n] = tc->closed;
+    on_anomaly(&tc->c, what, a);
+}
+
+static void lazy_idle_equals_eager(void)
+{
+    timed_capture *tc[2];
+    capture *c[2];
+    fl_detect *det[2];
+    for (int k = 0; k < 2; k++) {
+        tc[k] = calloc(1, sizeof *tc[k]);
+        c[k] = &tc[k]->c;
+        fl_detect_conf conf;
+        fl_detect_conf_default(&conf);
+        det[k] = fl_detect_new(&conf, on_anomaly_timed, tc[k]);
+    }
+    det[1]->eager = true;
+    const int nsvc = 60;
+    char names[60][16];
+    for (int i = 0; i < nsvc; i++)
+        snprintf(names[i], sizeof names[i], "s%02d", i);
+    uint64_t x = 7;
+    size_t mid_n[2] = {0, 0};
+    char *mid[2] = {NULL, NULL};
+    fl_time t0 = T_BASE;
+    for (fl_time t = t0; t < t0 + 4 * 3600 * SEC; t += 250 * FL_NS_PER_MS) {
+        if (t >= t0 + 100 * MIN && t < t0 + 170 * MIN)
+            continue; /* a silence longer than max_gap (1 h) */
+        int64_t min = (t - t0) / MIN;
+        for (int i = 0; i < nsvc; i++) {
+            /* service i: about 40 / (i + 1)^2 requests per 10 s (busy to
+             * one per hour); every 7th stops after 3 h; 11, 23 and 37 get
+             * busier, fail and slow down in minutes 60-75 and 200-210 */
+            if ((i % 7 == 3 || i == 5) && min >= 180)
+                continue;
+            bool burst = (i == 11 || i == 23 || i == 37) &&
+                         ((min >= 60 && min < 75) || (min >= 200 && min < 210));
+            uint64_t one_in = (uint64_t)(i + 1) * (burst ? 1 : (uint64_t)(i + 1));
+            if (lcg(&x) % one_in != 0)
+                continue;
+            bool err = lcg(&x) % 1000 < (burst ? 400u : 5u);
+            double lat = 20 + (double)(lcg(&x) % 400) / 10 + (burst ? 300 : 0);
+            fl_event ev = request_event(t + (fl_time)(lcg(&x) % 1000), names[i],
+                                        err, lat);
+            fl_bad_reason why;
+            for (int k = 0; k < 2; k++) {
+                fl_detect_advance(det[k], ev.ts);
+                fl_detect_request(det[k], i, &ev, i == 11 ? 23 : -1, &why);
+            }
+        }
+        /* service 40 also sends 8 requests at once every 5 min (a carry
+         * of pooled latency that is judged in an idle bucket), 10 times
+         * slower from minute 215 */
+        if ((t - t0) % (5 * MIN) == 0 && !(min >= 100 && min < 170)) {
+            for (int r = 0; r < 8; r++) {
+                fl_event ev = request_event(t + r, names[40], false,
+                                            (min >= 215 ? 500 : 50) + r);
+                fl_bad_reason why;
+                for (int k = 0; k < 2; k++) {
+                    fl_detect_advance(det[k], ev.ts);
+                    fl_detect_request(det[k], 40, &ev, -1, &why);
+                }
+            }
+        }
+        if (t == t0 + 90 * MIN) { /* a checkpoint while many services lag */
+            int lagging = 0;
+            for (uint32_t i = 0; i < det[0]->nsvcs; i++)
+                lagging += det[0]->svcs[i] && det[0]->svcs[i]->lagging;
+            CHECK_GT(lagging, 10);
+            for (int k = 0; k < 2; k++) {
+                msgpack_sbuffer sb;
+                pack_det(det[k], &sb);
+                mid[k] = sb.data;
+                mid_n[k] = sb.size;
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        fl_detect_flush(det[k]);
+    REQUIRE(mid[0] && mid[1]);
+    CHECK(mid_n[0] == mid_n[1] && memcmp(mid[0], mid[1], mid_n[0]) == 0);
+    free(mid[0]);
+    free(mid[1]);
+    /* the run must have exercised what it claims: anomalies of each kind,
+     * and services skipped */
+    CHECK_GT(count_opens(c[0], FL_SIG_ERROR_RATE), 0);
+    CHECK_GT(count_opens(c[0], FL_SIG_REQUEST_RATE), 0);
+    CHECK_GT(count_opens(c[0], FL_SIG_LATENCY_P50), 0);
+    CHECK_EQ(fl_detect_gaps(det[0]), 1);
+    CHECK_EQ(c[0]->n, c[1]->n);
+    int same = 1;
+    for (int i = 0; i < c[0]->n && i < CAP_MAX; i++) {
+        const fl_anomaly *a = &c[0]->a[i], *b = &c[1]->a[i];
+        if (c[0]->what[i] != c[1]->what[i] || tc[0]->at[i] != tc[1]->at[i] ||
+            a->seq != b->seq ||
+            a->service != b->service || a->signal != b->signal ||
+            a->dir != b->dir || a->onset != b->onset ||
+            a->detected != b->detected || a->end != b->end ||
+            a->peak_at != b->peak_at ||
+            memcmp(&a->baseline, &b->baseline, sizeof a->baseline) ||
+            memcmp(&a->peak, &b->peak, sizeof a->peak) ||
+            memcmp(&a->severity, &b->severity, sizeof a->severity) ||
+            a->requests != b->requests || a->errors != b->errors ||
+            memcmp(a->blame, b->blame, sizeof a->blame)) {
+            same = 0;
+            printf("    callback %d differs\n", i);
+            break;
+        }
+    }
+    CHECK(same);
+    msgpack_sbuffer s0, s1;
+    pack_det(det[0], &s0);
+    pack_det(det[1], &s1);
+    CHECK(s0.size == s1.size && memcmp(s0.data, s1.data, s0.size) == 0);
+    msgpack_sbuffer_destroy(&s0);
+    msgpack_sbuffer_destroy(&s1);
+    for (int k = 0; k < 2; k++) {
+        fl_detect_destroy(det[k]);
+        free(tc[k]);
+    }
+}
+
 /* Lateness, observed in the buckets themselves: an event older than the
  * newest but within the lateness lands in its own (still open) bucket,
  * not the current one; once that bucket closed, a later arrival for it is
@@ -308,15 +506,15 @@ static void lateness_lands_in_its_bucket(void)
     fl_detect_advance(det, t0 + 50 * SEC); /* closes b0 and b0 + 1 */
     const svc_state *s = det->svcs[0];
     REQUIRE(s != NULL);
-    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
-    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 8);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 1)), 1);
     /* now too late for b0: refused, counted by the caller, not merged */
     ev = request_event(t0 + 5 * SEC, "api", false, 10);
     why = FL_BAD__COUNT;
     CHECK(!fl_detect_request(det, 0, &ev, -1, &why));
     CHECK_EQ(why, FL_BAD_LATE);
-    CHECK_EQ(s->hist_n[(uint64_t)b0 % HIST], 8);
-    CHECK_EQ(s->hist_n[(uint64_t)(b0 + 1) % HIST], 1);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)b0), 8);
+    CHECK_EQ(fl_det_hist_n(s, (uint64_t)(b0 + 1)), 1);
     fl_detect_destroy(det);
     free(c);
 }
@@ -558,6 +756,8 @@ static const unit_test tests[] = {
     UNIT_TEST(signal_names),         UNIT_TEST(late_event_refused),
     UNIT_TEST(future_skew_capped),
     UNIT_TEST(lateness_lands_in_its_bucket),
+    UNIT_TEST(busy_bucket_counts_exact),
+    UNIT_TEST(lazy_idle_equals_eager),
     UNIT_TEST(error_rate_incident),  UNIT_TEST(quiet_two_hours),
     UNIT_TEST(request_rate_drop),    UNIT_TEST(latency_p95_rise),
     UNIT_TEST(long_gap_is_not_a_drop),
