@@ -743,25 +743,67 @@ static slot *slot_for(fl_detect *d, svc_state *s, int64_t b)
     return &s->ring[(uint64_t)b % s->ring_n];
 }
 
+/* The cap scaled to the input's cadence (see fl_detect.h). */
+static fl_time future_cap(const fl_future_gate *g, fl_time cap)
+{
+    if (g->steps == 0)
+        return cap;
+    double scaled = FL_DETECT_FUTURE_GAPS * exp2(g->lgap);
+    if (scaled > 9.0e18 / 2) /* spacing beyond any real timestamp range */
+        return INT64_MAX / 2;
+    return (fl_time)scaled > cap ? (fl_time)scaled : cap;
+}
+
+static void future_learn(fl_future_gate *g, fl_time step)
+{
+    double l = log2((double)step);
+    if (g->steps++ == 0) {
+        g->lgap = l;
+        return;
+    }
+    /* down fast, up slowly: a shorter spacing only makes the gate
+     * stricter, a longer one loosens it, so one long step (a burst of
+     * garbage, a pause) must not open it */
+    double d = l - g->lgap;
+    if (d < 0)
+        g->lgap += 0.5 * d;
+    else
+        g->lgap += FL_FUTURE_LGAP_STEP * (d > 1.0 ? 1.0 : d);
+}
+
 bool fl_future_admit(fl_future_gate *g, fl_time cap, fl_time ts)
 {
     if (ts == FL_TIME_NONE)
         return true; /* the caller counts it as missing a timestamp */
-    if (g->seen == FL_TIME_NONE || cap <= 0 || ts <= g->seen ||
-        ts - g->seen <= cap) {
-        if (g->seen == FL_TIME_NONE || ts > g->seen)
+    if (cap <= 0)
+        return true;
+    if (g->seen == FL_TIME_NONE) {
+        g->seen = ts;
+        return true;
+    }
+    fl_time lim = future_cap(g, cap);
+    /* the input's second step and on are judged; its first step (nothing
+     * known of its cadence yet) is learned */
+    if (ts <= g->seen || ts - g->seen <= lim || g->steps == 0) {
+        if (ts > g->seen) {
+            future_learn(g, ts - g->seen);
             g->seen = ts;
+        }
         g->run = 0;
         return true;
     }
     /* ahead by more than the cap: part of one consistent jump? */
-    if (g->run == 0 || ts < g->first - cap || ts - g->first > cap) {
+    if (g->run == 0 || (ts > g->last ? ts - g->last : g->last - ts) > lim) {
         g->run = 0;
         g->first = ts;
     }
-    if (++g->run >= FL_DETECT_FUTURE_CONFIRM) {
+    g->last = ts;
+    g->run++;
+    fl_time span = g->last > g->first ? g->last - g->first : 0;
+    if (g->run >= FL_DETECT_FUTURE_CONFIRM ||
+        (g->run >= FL_DETECT_FUTURE_MIN_RUN && span >= cap)) {
         g->run = 0;
-        g->seen = ts;
+        g->seen = ts > g->first ? ts : g->first;
         return true;
     }
     return false;

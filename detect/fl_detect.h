@@ -219,27 +219,49 @@ void fl_detect_destroy(fl_detect *det);
 #define FL_DETECT_MAX_AHEAD 4096
 
 /* Future skew, one gate per input (a replayed file, a Kafka partition).
- * An event more than `cap` ahead of the largest time the gate has let
- * through is refused (the caller counts it as FL_BAD_FUTURE) before it can
- * move event time: a producer whose clock runs hours ahead, or one garbage
- * timestamp, would otherwise drag the watermark forward (replay: stall its
- * file behind the merge) and make every honest event after it late.
- * Time that really jumped (the input silent longer than `cap`, then data
- * again) is told apart by consistency: after FL_DETECT_FUTURE_CONFIRM
- * consecutive refusals, each within `cap` of the first, the jump is taken
- * (the refusals before it stay counted). Garbage timestamps mixed into good
- * traffic never line up that way; a skewed producer sharing an input with
- * honest ones would need that many lines in a row with nothing honest
- * between. The first event of an input sets its reference (nothing is
- * known before it); the gate is not checkpointed, so a restarted consumer
- * starts each partition's reference afresh. cap <= 0: no cap. */
+ * An event too far ahead of the largest time the gate has let through is
+ * refused (the caller counts it as FL_BAD_FUTURE) before it can move event
+ * time: a producer whose clock runs hours ahead, or one garbage timestamp,
+ * would otherwise drag the watermark forward (replay: stall its file
+ * behind the merge) and make every honest event after it late.
+ *
+ * "Too far" is relative to the input's own cadence: more than
+ * max(cap, FL_DETECT_FUTURE_GAPS x its typical spacing). The spacing is
+ * learned from the steps between successive new maxima the gate let
+ * through, as a running estimate in log2 space that follows shorter steps
+ * fast (halfway each time: a stricter gate is the safe side) and longer
+ * ones slowly (at most FL_FUTURE_LGAP_STEP per step, so sporadic jumps
+ * barely loosen it). A log
+ * stream with events every few ms keeps the cap as it is configured
+ * (15 min); a metric sampled hourly may step an hour at a time (without
+ * this, every sample of an hourly series after the first was "future").
+ *
+ * Time that really jumped (the input silent for long, then data again) is
+ * told apart by consistency: a run of consecutive refusals, each within
+ * the (cadence-scaled) cap of the refusal before it, is taken as the new
+ * time once it holds FL_DETECT_FUTURE_CONFIRM events, or at least
+ * FL_DETECT_FUTURE_MIN_RUN events spanning the cap or more (a sparse
+ * series should not lose 31 samples after every gap); the refusals before
+ * stay counted. Garbage timestamps mixed into good traffic never line up
+ * that way (an honest event in between ends the run); a skewed producer
+ * sharing an input with honest ones would need a run with nothing honest
+ * between. The first event of an input sets its reference and the second
+ * its first spacing (nothing is known before them); the gate is not
+ * checkpointed, so a restarted consumer starts each partition afresh.
+ * cap <= 0: no cap. */
 #define FL_DETECT_FUTURE_CONFIRM 32
+#define FL_DETECT_FUTURE_MIN_RUN 4
+#define FL_DETECT_FUTURE_GAPS 16
+#define FL_FUTURE_LGAP_STEP 0.125
 typedef struct {
     fl_time seen;   /* largest time let through; FL_TIME_NONE before any */
     fl_time first;  /* time of the first refusal of the current run */
+    fl_time last;   /* time of the latest refusal of the current run */
     uint32_t run;   /* consecutive refusals */
+    uint32_t steps; /* steps learned into lgap */
+    double lgap;    /* log2 of the typical spacing (ns), once steps > 0 */
 } fl_future_gate;
-#define FL_FUTURE_GATE_INIT {FL_TIME_NONE, FL_TIME_NONE, 0}
+#define FL_FUTURE_GATE_INIT {FL_TIME_NONE, FL_TIME_NONE, FL_TIME_NONE, 0, 0, 0.0}
 bool fl_future_admit(fl_future_gate *g, fl_time cap, fl_time ts);
 
 

@@ -391,6 +391,24 @@ static void future_skew_capped(void)
     CHECK(fl_detect_watermark(det) >= j);
     fl_detect_destroy(det);
 
+    /* the cap follows the input's cadence: a metric sampled hourly steps an
+     * hour at a time and every sample lands; after a 3-day hole it resumes
+     * once FL_DETECT_FUTURE_MIN_RUN samples span the cap; a garbage time a
+     * day ahead of that hourly series is still refused */
+    fl_future_gate hourly = FL_FUTURE_GATE_INIT;
+    fl_time cap = 15 * MIN, h = T_BASE;
+    unsigned taken = 0;
+    for (int i = 0; i < 200; i++, h += 60 * MIN)
+        taken += fl_future_admit(&hourly, cap, h);
+    CHECK_EQ(taken, 200);
+    CHECK(!fl_future_admit(&hourly, cap, h + 24 * 60 * 60 * MIN));
+    h += 3 * 24 * 60 * MIN;
+    unsigned lost = 0;
+    for (int i = 0; i < 10; i++, h += 60 * MIN)
+        lost += !fl_future_admit(&hourly, cap, h);
+    CHECK_EQ(lost, FL_DETECT_FUTURE_MIN_RUN - 1);
+    CHECK(fl_future_admit(&hourly, cap, h));
+
     /* max_future 0: no cap */
     fl_detect_conf conf;
     fl_detect_conf_default(&conf);
