@@ -57,7 +57,8 @@
  * it catches a doubled spread, but real metrics are heavy-tailed and
  * bursty, and it cost half A 65.5 -> 49.5 and half B 68.1 -> 59.3 (more
  * than 100 extra detections, the tweets and known-cause series worst).
- * A doubled spread at the same mean is therefore not detected.
+ * A change of spread is now judged by its own CUSUM on ln step^2 (see
+ * spread_step), built so that bursts cannot drive it.
  * The residuals' lag-1 autocorrelation is corrected for (ac_factor): the
  * first attempt, an EWMA of u_t u_{t-1} at the baseline's memory, raised
  * NAB to 75.8 at a cap of 0.25 but read a fresh 2 sd shift as correlation
@@ -113,7 +114,7 @@
 #define MET_SP_K 0.9         /* spread CUSUM reference, in y (0.65 ln 4) */
 #define MET_SP_WIN 1.5       /* its increments winsorised at 1.5 sd of y */
 #define MET_SP_ZERO 0.1      /* judged only while under 10% of steps are 0 */
-#define MET_SP_ARL 10        /* its false-alarm budget: 10 x the level's */
+#define MET_SP_ARL 100       /* its false-alarm budget: 100 x the level's */
 #define MET_SP_LEN 30        /* fewest samples of evidence for a spread alarm */
 #define MET_SP_MIN 120       /* steps learned before the spread is judged */
 #define MET_SP_SD_MIN 0.6931 /* smallest sd of y: ln 2 (see spread_step) */
@@ -593,56 +594,69 @@ static void relearn(metric *m, fl_time t)
 /* ------------------------------------------------------------- spread */
 
 /* A change of spread at the same level (a flapping dependency, a noisy
- * neighbour, a retry storm that makes a latency gauge jitter). The level
- * CUSUM cannot see it: the residuals keep their mean, and the EWMA
- * variance (memory 120, winsorised) absorbs it. The spread detector:
+ * neighbour, retries that make a latency gauge jitter). The level CUSUM
+ * barely sees it: the residuals keep their mean and the EWMA variance
+ * (memory 120, winsorised) absorbs it within about a hundred samples. The
+ * spread detector judges
  *
  *   y_t = ln (x_t - x_{t-1})^2   (deseasonalised samples)
  *
  * - the step, not the residual from the level: a level shift moves one
- *   step only, a slow drift or a lagging baseline none, so this judges
- *   the spread alone; for i.i.d. samples the step has twice their
- *   variance, for AR(1) 2 (1 - rho) times, a constant either way;
+ *   step only, a slow drift or a lagging baseline none, so y sees the
+ *   spread alone (for i.i.d. samples the step has twice their variance,
+ *   for AR(1) 2 (1 - rho) times: a constant either way);
  * - the log: for any scale family a doubled sd shifts y by exactly ln 4
- *   whatever the law, and the log tames heavy tails: a 10 sd burst adds
- *   ln 100 = 4.6 to y, not 100 to z^2 (the likelihood-ratio CUSUM on z^2
- *   tried before was driven by bursts, and cost NAB 16 points on half A).
- *   For Gaussian samples y is ln chi-square(1) plus a constant: mean
- *   -1.27, sd pi / sqrt 2 = 2.22, a right tail lighter than Gaussian (so
- *   Siegmund's ARL, which assumes Gaussian increments, is conservative
- *   for the upper CUSUM), a heavy left tail (a near-zero step) that only
- *   pulls the upper CUSUM back to zero. Steps below half the resolution
- *   count as half the resolution (quantised series repeat values);
- * - mean and variance of y are learned, not assumed (Poisson, quantised
- *   and autocorrelated series have other laws): the average of the first
- *   steps, then an EWMA with a memory of MET_SP_MEMORY samples, held while
- *   the spread CUSUM is past half its threshold or an anomaly is open (a
- *   rise is not absorbed just before it alarms), seeded during warm-up;
- *   the sd is at least ln 2, so a doubled spread is never more than 2 sd
- *   of y away (a series whose every step is the same does not alarm on
- *   a slightly larger one);
- * - a one-sided CUSUM on w = (y - mean) / sd with k = MET_SP_K = 0.3, half
- *   the shift of a doubling under the Gaussian law (ln 4 / 2.22 = 0.62),
- *   and h from Siegmund's ARL for MET_SP_ARL = 10 times the level's
- *   budget (one false alarm per 600 days at default settings), so it adds
- *   at most a tenth to the level's false alarms on i.i.d. series. Only a
- *   rise: a calmer series is rarely an outage;
- * - an alarm also needs MET_SP_LEN = 30 samples since the CUSUM left zero
- *   (spread is a property of many samples; a burst of a few spikes is the
- *   level detector's business) and must beat its own record (the largest
- *   statistic reached, decaying as the level's): bursty real series have
- *   in-control spread excursions far beyond the formula's, as they have
- *   level excursions, and the record calibrates on the metric itself.
+ *   whatever the law, and the log tames heavy tails (a 10 sd burst adds
+ *   ln 100 = 4.6 to y, not 100 to z^2: the likelihood-ratio CUSUM on z^2
+ *   tried before was driven by bursts and cost NAB 16 points on half A).
+ *   For Gaussian samples y is ln chi-square(1) plus a constant: sd
+ *   pi / sqrt 2 = 2.22, a right tail lighter than Gaussian (so Siegmund's
+ *   ARL, which assumes Gaussian increments, is conservative for the upper
+ *   CUSUM) and a heavy left tail (near-zero steps) that only pulls the
+ *   statistic back to zero. Steps under half the resolution count as half
+ *   the resolution;
+ * - relative to the level: how the spread scales with the level is learned
+ *   as the slope p in [0, 1] of y on l = ln level^2 (0 a constant spread,
+ *   1/2 Poisson counts, 1 a constant relative spread), so a busier hour's
+ *   wider spread is not a change; y is judged less p (l - mean l);
+ * - learned, not assumed: mean and variance of y (Poisson, quantised and
+ *   autocorrelated series have other laws than the Gaussian's) are the
+ *   average of the first steps, then an EWMA with a memory of
+ *   MET_SP_MEMORY samples, held while the statistic is past half its
+ *   threshold or an anomaly is open, seeded during warm-up; the sd is at
+ *   least ln 2, so a doubling is never more than 2 sd of y;
+ * - one-sided CUSUM (only a rise: a calmer series is rarely an outage) on
+ *   w = (y - mean) / sd winsorised at MET_SP_WIN = 1.5 (bounded
+ *   influence: a burst of a few huge steps is the level detector's
+ *   business, a spread change is many moderately larger steps), with the
+ *   reference MET_SP_K = 0.9 in y (0.65 of the ln 4 of a doubling, so a
+ *   spread wider by 1.6x or less does not accumulate) and h from
+ *   Siegmund's ARL for k = 0.9 / sd at MET_SP_ARL = 100 times the level's
+ *   budget (so on i.i.d. data it adds at most 1% to its false alarms;
+ *   NAB: 10 times cost half A 0.4 points, 100 times none on either half);
+ * - an alarm also needs MET_SP_LEN = 30 samples since the statistic left
+ *   zero (spread is a property of many samples) and must beat its own
+ *   record (the largest statistic reached, decaying as the level's):
+ *   real series have in-control spread excursions beyond the formula's,
+ *   and the record calibrates on the metric itself;
+ * - not judged while 10% or more of the steps are zero (MET_SP_ZERO):
+ *   sparse and zero-inflated series (zeros with bursts) have no scale
+ *   family for y to shift in; their bursts are spread excursions by
+ *   construction.
  *
- * The expected delay for a doubling is about (h + 1.166) / (0.62 - 0.3)
- * samples: h = 15.2 at 5-minute sampling (ARL 172,800) gives 51 samples.
- * A spread anomaly is reported like a level one (signal metric, onset
- * where the CUSUM left zero, baseline the level, peak the sample farthest
- * from it on the side of the first, severity the largest |z|) and ends
- * when its recent y (an EWMA with a memory of MET_SP_FAST samples) is
- * back within half a doubling (ln 2) of the baseline; a spread that stays
- * wide for `rebaseline` becomes the new normal (its mean of y moves there;
- * the level's EWMA variance kept learning meanwhile). */
+ * For Gaussian samples the winsorised drift of a doubling over k / sd is
+ * about 0.1 to 0.2 a sample: delays of 50 to 470 samples at the default
+ * budget (test_metric_props.c, spread_change). A spread anomaly is
+ * reported like a level one (signal metric, onset where the statistic
+ * left zero, baseline the level, peak the sample farthest from it on the
+ * side of the first, severity the largest |z|); the level keeps learning
+ * and being judged meanwhile (a level alarm ends the spread anomaly and
+ * opens its own). It ends when its recent excess of y (an EWMA with a
+ * memory of MET_SP_FAST samples) is back under ln 2 (half a doubling);
+ * a spread that stays wide for `rebaseline` becomes the new normal (the
+ * mean of y moves by that excess; the level's EWMA variance has followed
+ * meanwhile). NAB (standard, both halves) and what was tried on the way:
+ * docs/DETECTION.md. */
 static bool spread_step(const metric *m, double *y, bool *zero)
 {
     if (m->seen < 2 || !(m->res > 0))
