@@ -31,6 +31,7 @@
 #define MET_WSLOTS 168     /* hour-of-week slots of the weekly profile */
 #define MET_AC_MEMORY 2000 /* samples the residual autocorrelation remembers */
 #define MET_AC_WIN 3.0     /* ... from residuals winsorised at 3 sd */
+#define MET_SP_MEMORY 500 /* samples the spread baseline remembers */
 #define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
                             * 2 / (MET_MEMORY + 1)) */
 typedef struct {
@@ -76,6 +77,22 @@ typedef struct {
     double ac_x, ac_xy, ac_xx; /* averages of u_t, u_t u_{t-1}, u_t^2 */
     uint32_t ac_n;     /* pairs learned (saturating at MET_AC_MEMORY) */
     fl_time record_t;  /* when record was last decayed (NONE: never) */
+    /* spread: y = log of the squared step between consecutive samples
+     * (metric.c, spread_step); its in-control mean and variance, a one-sided
+     * CUSUM for a rise, its own record */
+    double sp_m, sp_v; /* EWMA mean of y, variance of its residual */
+    double sp_l, sp_ll, sp_ly; /* mean of l = ln level^2, its variance,
+                                * its covariance with y */
+    uint32_t sp_n;     /* y learned (saturating at MET_SP_MEMORY) */
+    double sp_zero;    /* share of steps under half the resolution */
+    double sp_s;       /* CUSUM of (y - sp_m) / sd - MET_SP_K */
+    uint32_t sp_len;   /* samples since sp_s left zero (or since opening) */
+    fl_time sp_start;  /* when sp_s last left zero (NONE: at zero) */
+    double sp_h;       /* its ARL budget (samples), fixed when warm-up
+                        * ends; the threshold follows from it (spread_h) */
+    double sp_record;  /* largest sp_s reached, decaying with record */
+    double sp_fast;    /* while a spread anomaly is open: recent y - sp_m */
+    bool sp_open;      /* the open anomaly is a spread one */
     alarm al;
     fl_time first_ts, last_ts; /* first and last sample fed (NONE: none) */
     uint32_t hold;     /* samples before a new alarm may open */

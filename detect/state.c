@@ -3,6 +3,10 @@
  * as one msgpack value, fl_detect_unpack reads it back into a fresh
  * detector and refuses anything it would not have produced itself.
  *
+ * Version 5 added a metric's spread detector ("sp_*", metric.c:
+ * spread_step), whose mean and variance of ln step^2 are learned over
+ * hundreds of samples; a version-4 checkpoint is refused for the same
+ * reason as below.
  * Version 4 added a metric's residual autocorrelation ("ac_*", metric.c:
  * ac_learn), learned over thousands of samples; a version-3 checkpoint
  * is refused (its metrics would restart that learning silently with the
@@ -13,7 +17,7 @@
  * (the maps are exact, and a metric's kind cannot be inferred afterwards),
  * so a consumer upgraded across it starts from an empty --state-dir.
  *
- * Layout, version 4 (maps with exactly the keys shown, packed in this
+ * Layout, version 5 (maps with exactly the keys shown, packed in this
  * order, read in any; "[x × n]" is an array of exactly n; conventions in
  * common/fl_ckpt.h):
  *
@@ -49,6 +53,12 @@
  *             "ac_xy": f64 in [-9, 9], "ac_xx": f64 in [0, 9],
  *             "ac_n": u32 ≤ 2000   the residuals' lag-1 autocorrelation
  *                     (added in layout 4),
+ *             "sp_m", "sp_l", "sp_ly", "sp_fast": finite f64,
+ *             "sp_v", "sp_ll": f64 in [0, 1e6), "sp_zero": f64 in [0, 1],
+ *             "sp_s", "sp_record": f64 in [0, 1e9), "sp_h": f64 in
+ *             [0, 1e12) (an ARL), "sp_n": u32 ≤ 500, "sp_len": u32,
+ *             "sp_start": time | NONE, "sp_open": bool   the spread
+ *                     detector (added in layout 5),
  *             "seen": u64 samples fed,
  *             "hist": [[time, f64] × min(seen, 128)]   oldest first,
  *             "pend": [[time, f64] × ≤ 8192]   waiting in open buckets,
@@ -92,7 +102,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAYOUT_VERSION 4
+#define LAYOUT_VERSION 5
 #define SKETCH_MAX_N (FL_SKETCH_MAX_BINS + 8)
 #define SKETCH_LO_LIM (1 << 20)
 
@@ -259,7 +269,7 @@ static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
 
 static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
 {
-    msgpack_pack_map(pk, 32);
+    msgpack_pack_map(pk, 46);
     fl_pk_key(pk, "name");
     fl_pk_str(pk, m->name, m->len);
     fl_pk_key(pk, "kind");
@@ -326,6 +336,26 @@ static void pack_metric(msgpack_packer *pk, const fl_detect *d, const metric *m)
     msgpack_pack_double(pk, m->ac_xx);
     fl_pk_key(pk, "ac_n");
     msgpack_pack_uint64(pk, m->ac_n);
+    const struct {
+        const char *k;
+        double v;
+    } spf[] = {{"sp_m", m->sp_m},         {"sp_v", m->sp_v},
+               {"sp_l", m->sp_l},         {"sp_ll", m->sp_ll},
+               {"sp_ly", m->sp_ly},       {"sp_zero", m->sp_zero},
+               {"sp_s", m->sp_s},         {"sp_h", m->sp_h},
+               {"sp_record", m->sp_record}, {"sp_fast", m->sp_fast}};
+    for (size_t i = 0; i < sizeof spf / sizeof spf[0]; i++) {
+        fl_pk_key(pk, spf[i].k);
+        msgpack_pack_double(pk, spf[i].v);
+    }
+    fl_pk_key(pk, "sp_n");
+    msgpack_pack_uint64(pk, m->sp_n);
+    fl_pk_key(pk, "sp_len");
+    msgpack_pack_uint64(pk, m->sp_len);
+    fl_pk_key(pk, "sp_start");
+    msgpack_pack_int64(pk, m->sp_start);
+    fl_pk_key(pk, "sp_open");
+    fl_pk_bool(pk, m->sp_open);
     fl_pk_key(pk, "seen");
     msgpack_pack_uint64(pk, m->seen);
     fl_pk_key(pk, "hist");
@@ -695,7 +725,9 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         "last",  "hold",  "last_x", "record",  "record_t", "seasonal",
         "lvl_s", "lvl_p", "ms_p",  "ms_s",     "season",   "season_n",
         "seen",  "hist",  "pend",  "kind",  "weekly", "ms_d",  "ms_w",     "week",
-        "week_n", "ac_u", "ac_x", "ac_xy", "ac_xx", "ac_n", NULL};
+        "week_n", "ac_u", "ac_x", "ac_xy", "ac_xx", "ac_n",
+        "sp_m", "sp_v", "sp_l", "sp_ll", "sp_ly", "sp_zero", "sp_s", "sp_h",
+        "sp_record", "sp_fast", "sp_n", "sp_len", "sp_start", "sp_open", NULL};
     fl_rd *rd = c->rd;
     fl_detect *d = c->d;
     const char *name;
@@ -755,8 +787,28 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         !fl_rd_f_float(rd, o, "ac_xy", &m->ac_xy) ||
         !fl_rd_f_float(rd, o, "ac_xx", &m->ac_xx) ||
         !fl_rd_f_u32(rd, o, "ac_n", MET_AC_MEMORY, &m->ac_n) ||
+        !fl_rd_f_float(rd, o, "sp_m", &m->sp_m) ||
+        !fl_rd_f_float(rd, o, "sp_v", &m->sp_v) ||
+        !fl_rd_f_float(rd, o, "sp_l", &m->sp_l) ||
+        !fl_rd_f_float(rd, o, "sp_ll", &m->sp_ll) ||
+        !fl_rd_f_float(rd, o, "sp_ly", &m->sp_ly) ||
+        !fl_rd_f_float(rd, o, "sp_zero", &m->sp_zero) ||
+        !fl_rd_f_float(rd, o, "sp_s", &m->sp_s) ||
+        !fl_rd_f_float(rd, o, "sp_h", &m->sp_h) ||
+        !fl_rd_f_float(rd, o, "sp_record", &m->sp_record) ||
+        !fl_rd_f_float(rd, o, "sp_fast", &m->sp_fast) ||
+        !fl_rd_f_u32(rd, o, "sp_n", MET_SP_MEMORY, &m->sp_n) ||
+        !fl_rd_f_u32(rd, o, "sp_len", UINT32_MAX, &m->sp_len) ||
+        !fl_rd_f_time(rd, o, "sp_start", true, &m->sp_start) ||
+        !fl_rd_f_bool(rd, o, "sp_open", &m->sp_open) ||
         !fl_rd_f_u64(rd, o, "seen", &m->seen))
         return false;
+    if (!isfinite(m->sp_m) || !(m->sp_v >= 0 && m->sp_v < 1e6) ||
+        !isfinite(m->sp_l) || !(m->sp_ll >= 0 && m->sp_ll < 1e6) ||
+        !(fabs(m->sp_ly) < 1e6) || !(m->sp_zero >= 0 && m->sp_zero <= 1) ||
+        !(m->sp_s >= 0 && m->sp_s < 1e9) || !(m->sp_h >= 0 && m->sp_h < 1e12) ||
+        !(m->sp_record >= 0 && m->sp_record < 1e9) || !isfinite(m->sp_fast))
+        return fl_rd_fail(rd, "spread state out of range");
     if (!(isnan(m->ac_u) || fabs(m->ac_u) <= MET_AC_WIN) ||
         !(fabs(m->ac_x) <= MET_AC_WIN) ||
         !(fabs(m->ac_xy) <= MET_AC_WIN * MET_AC_WIN) ||
@@ -795,6 +847,8 @@ static bool unpack_metric(ctx *c, const msgpack_object *o, svc_state *s,
         (m->al.a.signal != FL_SIG_METRIC || m->al.a.service != id ||
          strcmp(m->al.a.metric, m->name) != 0))
         ok = fl_rd_fail(rd, "an open anomaly of another signal");
+    if (ok && m->sp_open && m->al.state != FL_DET_ALARM)
+        ok = fl_rd_fail(rd, "a spread anomaly that is not open");
     fl_rd_pop(rd, ma);
     if (!ok)
         return false;

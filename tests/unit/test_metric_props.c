@@ -18,9 +18,10 @@
  *     is not taken for one; a constant series raises nothing (its first
  *     change sets its scale), a later change of four steps alarms once;
  *     every anomaly carries its severity.
- * Not covered: a doubled spread at the same mean does not alarm (the
- * level's CUSUM absorbs it; a spread CUSUM was tried and cost NAB points
- * on both halves, see detect/metric.c). */
+ *   - spread: a doubled or tripled spread at the same mean is detected
+ *     within a bound derived from the spread CUSUM's drift, and a spread
+ *     that stays doubled becomes the new normal (metric.c, spread_step);
+ *     the run-length tests above bound level and spread alarms together. */
 #define _POSIX_C_SOURCE 200809L
 #include "../../detect/fl_detect.h"
 #include "unit.h"
@@ -633,6 +634,94 @@ static void severity(void)
     fl_detect_destroy(d);
 }
 
+/* ------------------------------------------------------------- spread */
+
+/* Samples of mean 100, sd 4 for `before` samples, then sd 4 x factor for
+ * `after`: the number of samples from the change to the first alarm (-1:
+ * none); the alarms before the change in *early; the capture in *out. */
+static int spread_run(double factor, int before, int after, uint64_t seed,
+                      int *early, pcap *out)
+{
+    pcap c;
+    fl_detect *d = det(&c, 0);
+    unit_rng rng;
+    unit_rng_seed(&rng, seed);
+    fl_time t = T0;
+    for (int i = 0; i < before; i++, t += STEP)
+        put(d, t, 100 + 4 * unit_rng_norm(&rng));
+    fl_time change = t;
+    *early = c.opens;
+    for (int i = 0; i < after; i++, t += STEP)
+        put(d, t, 100 + 4 * factor * unit_rng_norm(&rng));
+    fl_detect_flush(d);
+    int r = -1;
+    if (c.opens > *early)
+        r = (int)((c.first.detected - change) / STEP);
+    fl_detect_destroy(d);
+    *out = c;
+    return r;
+}
+
+/* A doubled spread at the same mean. The level's CUSUM sometimes catches
+ * its first large residuals (k = 1.5 sd), but its EWMA variance then
+ * absorbs the change; the spread CUSUM (metric.c, spread_step) is what
+ * sees it for sure: y = ln step^2 shifts by ln 4, its reference is
+ * 0.75 ln 4 and its increments are winsorised at 1.5 sd of y, so for
+ * Gaussian samples (sd of y 2.22) the drift over k = 1.04 / 2.22 = 0.47
+ * is about 0.1 to 0.2 a sample; with h about 19 (ARL0 100 x 518,400
+ * samples at 10 s, k = 0.41) the expected delay is at most about
+ * (19 + 1.166) / 0.1 = 200 samples (measured: 50 to 470 over these and
+ * spread_new_normal's seeds). The bound allows 3 x 200 = 600. A tripled
+ * spread: 200. No alarm before the change; the first after it within the
+ * bound, its onset within the bound of the change. */
+static void spread_change(void)
+{
+    const double fs[] = {2, 3};
+    const int bound[] = {600, 200};
+    for (int i = 0; i < 2; i++) {
+        for (uint64_t seed = 1; seed <= 4; seed++) {
+            int early;
+            pcap c;
+            int dl = spread_run(fs[i], 3000, 1500, 900 + seed, &early, &c);
+            if (getenv("UNIT_VERBOSE") || dl < 0 || dl > bound[i])
+                printf("    spread x%g seed %d: delay %d (bound %d), %d "
+                       "before, %d after\n", fs[i], (int)seed, dl, bound[i],
+                       early, c.opens - early);
+            CHECK_EQ(early, 0);
+            CHECK(dl >= 0);
+            CHECK_LE(dl, bound[i]);
+            CHECK_LE(llabs(c.first.onset - (T0 + 3000 * STEP)) / STEP,
+                     (long long)bound[i]);
+        }
+    }
+}
+
+/* A spread that stays doubled becomes the new normal: after the change,
+ * at most one level alarm and one spread alarm, the spread one ended
+ * after the re-baselining horizon (2 h = 720 samples at 10 s); in the
+ * rest of the day (from 3 h after the change on) nothing opens. */
+static void spread_new_normal(void)
+{
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        int early;
+        pcap c;
+        int dl = spread_run(2, 3000, 8640, 950 + seed, &early, &c);
+        fl_time quiet = T0 + 3000 * STEP + 3 * HOUR;
+        if (getenv("UNIT_VERBOSE") || c.opens > 2 ||
+            c.last_open.detected > quiet)
+            printf("    spread new normal seed %d: %d alarms, first after "
+                   "%d, last at %+.0f min\n", (int)seed, c.opens, dl,
+                   (double)(c.last_open.detected - T0 - 3000 * STEP) /
+                       (double)MIN);
+        CHECK_EQ(early, 0);
+        CHECK(dl >= 0);
+        CHECK_LE(dl, 600);
+        CHECK_LE(c.opens, 2);
+        CHECK_EQ(c.ends, c.opens);
+        CHECK_LE(c.last_open.detected, quiet);
+    }
+}
+
 static const unit_test tests[] = {
     UNIT_TEST(run_length),      UNIT_TEST(detection_delay),
     UNIT_TEST(autocorrelated_run_length), UNIT_TEST(autocorrelation_estimate),
@@ -642,5 +731,6 @@ static const unit_test tests[] = {
     UNIT_TEST(new_normal),
     UNIT_TEST(counter_reset),   UNIT_TEST(rising_gauge_is_not_counter),
     UNIT_TEST(constant_series), UNIT_TEST(severity),
+    UNIT_TEST(spread_change),   UNIT_TEST(spread_new_normal),
 };
 UNIT_SUITE(unit_suite_metric_props, "metric_props", tests);
