@@ -174,6 +174,8 @@ void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
             drop(p, why);
         } else {
             p->st.requests++;
+            fl_rca_sample(p->rca, svc, ev->ts, ev->latency_ms,
+                          fl_event_is_error(ev)); /* report charts */
             fl_tplev_add(p->tpl, svc, ev->ts, ev->msg, fl_event_is_error(ev));
         }
         break;
@@ -290,6 +292,18 @@ int fl_pipeline_write_report(const fl_pipeline *p, const fl_incident *inc,
             fl_incident_markdown(&b, p->rca, inc);
         snprintf(path, sizeof path, "%s/%s.%s", dir, inc->id,
                  html ? "html" : "md");
+        fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
+        fl_buf_free(&b);
+        if (e != FL_OK)
+            return -1;
+    }
+    /* the charts the Markdown links to (the HTML inlines them) */
+    for (uint32_t k = 0; k < fl_incident_nchart(inc); k++) {
+        char path[4200], name[64];
+        fl_buf b = {0};
+        fl_incident_svg(&b, p->rca, inc, k);
+        fl_incident_svg_name(inc, k, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
         fl_buf_free(&b);
         if (e != FL_OK)
