@@ -653,7 +653,7 @@ bool fl_incident_svg(fl_buf *b, const fl_rca *r, const fl_incident *inc,
                       x + 3, y0 + 11 + (shown % 4) * 12.0);
         char lab[160];
         snprintf(lab, sizeof lab, "%s %s", fl_change_kind_name(ch->kind),
-                 ch->version ? ch->version : "");
+                 ch->version ? ch->version : ch->change_id ? ch->change_id : "");
         svg_text(b, lab);
         fl_buf_puts(b, " (");
         svg_text(b, fl_rca_service_name(r, ch->service));

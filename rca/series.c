@@ -7,10 +7,13 @@
  * Only requests the detector accepted are counted, and a chart bin is read
  * only once the watermark has passed its end, so the values depend on the
  * events alone, not on the order they arrived in (consume and replay draw
- * the same charts). A request more than FL_CHART_LIVE - 1 bins ahead of the
- * oldest bin still open for its service is not charted (counted in
- * chart_skipped): it cannot happen with a sane clock and a lateness below a
- * bin, and it bounds the memory per service.
+ * the same charts). Each service has FL_CHART_LIVE open bins (by bin
+ * index modulo FL_CHART_LIVE); a request whose slot still holds an older
+ * bin that is not final is not charted (counted in chart_skipped). That
+ * bounds the memory per service, and only happens when an input runs more
+ * than FL_CHART_LIVE - 1 minutes ahead of the watermark (a consumer whose
+ * partitions are that far apart): then consume may chart fewer points
+ * than replay. The result document never depends on the charts.
  *
  * Latency quantiles come from a log-spaced histogram of FL_CHART_HIST
  * bins (each 1.22x the previous, from 0.5 ms to about 2 minutes; the value
