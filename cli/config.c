@@ -31,6 +31,7 @@
 #define MAX_ENTRIES    1000       /* per list section */
 #define NSLOTS         4          /* keys of a list entry */
 #define SHOW_MAX       48         /* bytes of a value quoted in a message */
+#define TOPOLOGY_MAX_EDGES 1024   /* rca.topology */
 
 /* Scalar values live here; pc first, so a key's offset in it is also its
  * offset in the fl_pipeline_conf it is applied to. */
@@ -116,7 +117,8 @@ const fl_config_key fl_config_keys[] = {
      "Which of your keys carry the event's fields, for JSON, logfmt and "
      "msgpack records: a mapping from a field (`ts`, `service`, `level`, "
      "`status`, `latency_ms`, `latency_s`, `latency_us`, `latency_ns`, "
-     "`msg`, `upstream`, `version`, `kind`, `change_id`, `author`) to a key, "
+     "`msg`, `upstream`, `version`, `kind`, `change_id`, `author`, "
+     "`trace_id`) to a key, "
      "dotted for nested objects (`app.name` is `{\"app\": {\"name\": ..}}` "
      "and the flat key `\"app.name\"`). The latency field's name gives the "
      "unit. A field you map is read only from your key (its built-in names "
@@ -185,6 +187,13 @@ const fl_config_key fl_config_keys[] = {
      0, V(pc.rca.surge_window)},
     {"rca", "max_causes", FL_CT_COUNT, "5", 1, 100,
      "Ranked causes kept per incident.", 0, V(pc.rca.max_causes)},
+    {"rca", "topology", FL_CT_TOPOLOGY, NULL, 0, 0,
+     "Known calls between services: a mapping from a caller to the list of "
+     "services it calls (`{frontend: [api], api: [cart, search]}`). These "
+     "edges are in the call graph from the start, next to those learned "
+     "from the logs (upstream fields, traces, service names in errors), and "
+     "split or join incidents the same way. At most 1024 edges.",
+     0, 0, 0},
     /* files: slot 0 the match, 1 the format, 2 the service */
     {"files", "glob", FL_CT_GLOB, NULL, 1, 1024,
      "fnmatch(3) pattern (`*`, `?`, `[...]`; `*` also matches `/`). With a "
@@ -365,6 +374,7 @@ static const char *type_what(fl_config_type t)
     case FL_CT_NAME: return "a name";
     case FL_CT_REGEX: return "a regular expression";
     case FL_CT_FIELDS: return "a mapping of fields to keys";
+    case FL_CT_TOPOLOGY: return "a mapping of callers to lists of callees";
     }
     return "a value";
 }
@@ -382,6 +392,7 @@ static const char *type_name(fl_config_type t)
     case FL_CT_NAME: return "name";
     case FL_CT_REGEX: return "PCRE2 regex";
     case FL_CT_FIELDS: return "mapping";
+    case FL_CT_TOPOLOGY: return "mapping";
     }
     return "value";
 }
@@ -410,6 +421,10 @@ static void range_str(const fl_config_key *k, char *buf, size_t n)
         break;
     case FL_CT_FIELDS:
         snprintf(buf, n, "field: key path of 1 to 128 bytes");
+        break;
+    case FL_CT_TOPOLOGY:
+        snprintf(buf, n, "service: [service, ...], at most %d edges",
+                 TOPOLOGY_MAX_EDGES);
         break;
     default:
         snprintf(buf, n, "%lld to %lld bytes", (long long)k->min,
@@ -842,6 +857,84 @@ static fl_field_map *map_from_text(const fl_field_map *base, const char *t)
     return m;
 }
 
+/* The value of rca.topology: a mapping of caller -> callee or list of
+ * callees, every name a valid service name. Kept as text, one
+ * "caller\tcallee\n" per edge (names hold no control characters), and
+ * handed to the pipeline (fl_config_apply), which adds the edges before
+ * its first event. */
+static bool topo_name(reader *r, const char *what, const char **out)
+{
+    char sh[64];
+    if (!no_tag_or_alias(r))
+        return false;
+    if (r->ev.type != YAML_SCALAR_EVENT || is_null(&r->ev))
+        return fail(r, ev_line(r), "rca.topology: expected a service name "
+                    "as %s, got %s", what,
+                    is_null(&r->ev) ? "nothing" : ev_kind(&r->ev));
+    const char *v = (const char *)r->ev.data.scalar.value;
+    size_t n = r->ev.data.scalar.length;
+    if (n > 256 || memchr(v, '\0', n) || !service_ok(v))
+        return fail(r, ev_line(r), "rca.topology: not a service name: '%s'",
+                    shown(v, n, sh, sizeof sh));
+    *out = v;
+    return true;
+}
+
+static bool parse_topology(reader *r, const fl_config_key *k, char **out)
+{
+    (void)k;
+    if (!no_tag_or_alias(r))
+        return false;
+    if (r->ev.type != YAML_MAPPING_START_EVENT)
+        return fail(r, ev_line(r),
+                    "rca.topology: expected a mapping of callers to lists of "
+                    "callees (e.g. {api: [cart, search]}), got %s",
+                    ev_kind(&r->ev));
+    fl_buf text = {0};
+    uint32_t nedges = 0;
+    bool ok = true;
+    while (ok && (ok = next(r))) {
+        if (r->ev.type == YAML_MAPPING_END_EVENT)
+            break;
+        const char *v;
+        if (!(ok = topo_name(r, "a caller", &v)))
+            break;
+        char *caller = fl_strndup(v, strlen(v));
+        if (!(ok = next(r)) || !(ok = no_tag_or_alias(r))) {
+            free(caller);
+            break;
+        }
+        bool seq = r->ev.type == YAML_SEQUENCE_START_EVENT;
+        if (seq && !(ok = next(r))) {
+            free(caller);
+            break;
+        }
+        while (ok && !(seq && r->ev.type == YAML_SEQUENCE_END_EVENT)) {
+            if (!(ok = topo_name(r, "a callee", &v)))
+                break;
+            if (strcmp(v, caller) == 0) {
+                ok = fail(r, ev_line(r), "rca.topology: %s calls itself",
+                          caller);
+                break;
+            }
+            if (++nedges > TOPOLOGY_MAX_EDGES) {
+                ok = fail(r, ev_line(r), "rca.topology: more than %d edges",
+                          TOPOLOGY_MAX_EDGES);
+                break;
+            }
+            fl_buf_printf(&text, "%s\t%s\n", caller, v);
+            if (!seq)
+                break;
+            ok = next(r);
+        }
+        free(caller);
+    }
+    if (ok)
+        *out = fl_strndup(text.p ? text.p : "", text.n);
+    fl_buf_free(&text);
+    return ok;
+}
+
 static bool parse_map(reader *r, int sec)
 {
     char where[64], known[256], sh[64];
@@ -876,10 +969,14 @@ static bool parse_map(reader *r, int sec)
                         "duplicate key '%s' in section %s "
                         "(first at line %d)",
                         name, sections[sec].name, r->c->line[ki]);
-        if (fl_config_keys[ki].type == FL_CT_FIELDS) {
+        if (fl_config_keys[ki].type == FL_CT_FIELDS ||
+            fl_config_keys[ki].type == FL_CT_TOPOLOGY) {
             int line = ev_line(r);
             char *t = NULL;
-            if (!next(r) || !parse_fields(r, &fl_config_keys[ki], &t))
+            if (!next(r) ||
+                !(fl_config_keys[ki].type == FL_CT_FIELDS
+                      ? parse_fields(r, &fl_config_keys[ki], &t)
+                      : parse_topology(r, &fl_config_keys[ki], &t)))
                 return false;
             free(r->c->str[ki]);
             r->c->str[ki] = t;
@@ -1361,6 +1458,9 @@ void fl_config_apply(const fl_config *c, fl_pipeline_conf *conf)
             continue;
         memcpy((char *)conf + k->off, (const char *)&c->v + k->off, k->size);
     }
+    int ti = key_index(SEC_RCA, "topology");
+    if ((c->set & (1ull << ti)) && c->str[ti] && c->str[ti][0])
+        conf->topology = c->str[ti]; /* copied by fl_pipeline_new */
 }
 
 void fl_config_finish(fl_config *c, fl_pipeline_conf *conf,
@@ -1509,6 +1609,39 @@ static void fields_text(fl_buf *b, const char *t)
     fl_buf_putc(b, '}');
 }
 
+/* A topology value (parse_topology's text, edges grouped by caller in
+ * the order written) as a YAML flow mapping of flow sequences. */
+static void topology_text(fl_buf *b, const char *t)
+{
+    fl_buf_putc(b, '{');
+    const char *prev = NULL;
+    size_t prevn = 0;
+    bool any = false;
+    while (t && *t) {
+        const char *tab = strchr(t, '\t'), *nl = strchr(t, '\n');
+        if (!tab || !nl || tab > nl)
+            break;
+        size_t cn = (size_t)(tab - t);
+        char *callee = fl_strndup(tab + 1, (size_t)(nl - tab - 1));
+        if (!prev || prevn != cn || memcmp(prev, t, cn) != 0) {
+            char *caller = fl_strndup(t, cn);
+            fl_buf_puts(b, any ? "], " : "");
+            yaml_quoted(b, caller);
+            fl_buf_puts(b, ": [");
+            free(caller);
+            prev = t;
+            prevn = cn;
+        } else {
+            fl_buf_puts(b, ", ");
+        }
+        yaml_quoted(b, callee);
+        free(callee);
+        any = true;
+        t = nl + 1;
+    }
+    fl_buf_puts(b, any ? "]}" : "}");
+}
+
 static void value_text(const fl_config *c, size_t ki, fl_buf *b)
 {
     const fl_config_key *k = &fl_config_keys[ki];
@@ -1550,6 +1683,9 @@ static void value_text(const fl_config *c, size_t ki, fl_buf *b)
     }
     case FL_CT_FIELDS:
         fields_text(b, c->str[ki]);
+        break;
+    case FL_CT_TOPOLOGY:
+        topology_text(b, c->str[ki]);
         break;
     default: {
         const char *s = c->str[ki] ? c->str[ki] : k->def;

@@ -34,6 +34,7 @@ typedef enum {
     FL_CT_NAME,     /* a pattern's name */
     FL_CT_REGEX,    /* a PCRE2 regular expression */
     FL_CT_FIELDS,   /* a mapping: event field -> the user's key path */
+    FL_CT_TOPOLOGY, /* a mapping: caller service -> list of callees */
 } fl_config_type;
 
 #define FL_CONFIG_REQUIRED 1u /* list entries: the key must be given */

@@ -22,6 +22,7 @@ struct fl_pipeline {
     fl_rca *rca;
     fl_tplev *tpl; /* error-line templates, evidence for rca */
     fl_stats st;
+    char *topology; /* rca.topology, added before the first event */
 };
 
 void fl_pipeline_conf_default(fl_pipeline_conf *c)
@@ -54,6 +55,9 @@ fl_pipeline *fl_pipeline_new(const fl_pipeline_conf *conf)
     p->rca = fl_rca_new(&conf->rca, p->services, conf->on_incident, conf->ud);
     p->tpl = fl_tplev_new();
     fl_rca_set_templates(p->rca, p->tpl);
+    if (conf->topology && conf->topology[0])
+        p->topology = fl_strndup(conf->topology, strlen(conf->topology));
+    p->conf.topology = NULL; /* the copy above is the pipeline's */
     return p;
 }
 
@@ -65,6 +69,7 @@ void fl_pipeline_destroy(fl_pipeline *p)
     fl_rca_destroy(p->rca);
     fl_tplev_destroy(p->tpl);
     fl_intern_destroy(p->services);
+    free(p->topology);
     free(p);
 }
 
@@ -140,8 +145,32 @@ void fl_pipeline_advance(fl_pipeline *p, fl_time t)
     advance(p, t);
 }
 
+/* rca.topology's edges, once, before the first event: not at creation,
+ * so that a checkpoint restored into the new pipeline keeps its service
+ * ids (the edges are then in the checkpoint already; adding them again
+ * changes nothing). A name past detect.max_services is skipped. */
+static void add_topology(fl_pipeline *p)
+{
+    const char *t = p->topology;
+    while (t && *t) {
+        const char *tab = strchr(t, '\t'), *nl = strchr(t, '\n');
+        if (!tab || !nl || tab > nl)
+            break;
+        int32_t a = fl_intern_add(p->services, (fl_str){t, (size_t)(tab - t)});
+        int32_t b = fl_intern_add(p->services,
+                                  (fl_str){tab + 1, (size_t)(nl - tab - 1)});
+        if (a >= 0 && b >= 0 && a != b)
+            fl_rca_edge(p->rca, a, b);
+        t = nl + 1;
+    }
+    free(p->topology);
+    p->topology = NULL;
+}
+
 void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
 {
+    if (p->topology)
+        add_topology(p);
     p->st.events++;
     if (ev->ts == FL_TIME_NONE) {
         drop(p, FL_BAD_NO_TIMESTAMP);
@@ -174,6 +203,8 @@ void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
             drop(p, why);
         } else {
             p->st.requests++;
+            fl_rca_sample(p->rca, svc, ev->ts, ev->latency_ms,
+                          fl_event_is_error(ev)); /* report charts */
             fl_tplev_add(p->tpl, svc, ev->ts, ev->msg, fl_event_is_error(ev));
         }
         break;
@@ -290,6 +321,18 @@ int fl_pipeline_write_report(const fl_pipeline *p, const fl_incident *inc,
             fl_incident_markdown(&b, p->rca, inc);
         snprintf(path, sizeof path, "%s/%s.%s", dir, inc->id,
                  html ? "html" : "md");
+        fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
+        fl_buf_free(&b);
+        if (e != FL_OK)
+            return -1;
+    }
+    /* the charts the Markdown links to (the HTML inlines them) */
+    for (uint32_t k = 0; k < fl_incident_nchart(inc); k++) {
+        char path[4200], name[64];
+        fl_buf b = {0};
+        fl_incident_svg(&b, p->rca, inc, k);
+        fl_incident_svg_name(inc, k, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         fl_err e = fl_buf_write_file(&b, path, errstr, errlen);
         fl_buf_free(&b);
         if (e != FL_OK)

@@ -29,6 +29,10 @@ typedef struct {
     size_t max_line;
     fl_incident_cb on_incident; /* opened, re-ranked or ended; may be NULL */
     void *ud;
+    /* rca.topology: "caller\tcallee\n" per known call edge, or NULL;
+     * copied by fl_pipeline_new, added before the first event (after a
+     * checkpoint is restored, so service ids stay the checkpoint's) */
+    const char *topology;
 } fl_pipeline_conf;
 
 void fl_pipeline_conf_default(fl_pipeline_conf *c);

@@ -50,6 +50,7 @@ static const struct {
     {"kind", F_KIND},
     {"change_id", F_CHANGE_ID},
     {"author", F_AUTHOR},
+    {"trace_id", F_TRACE},
 };
 _Static_assert(F__COUNT <= 32, "retired is a 32-bit mask");
 

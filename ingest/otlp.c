@@ -34,6 +34,8 @@
  *              stable semantic convention's unit); http.server.duration,
  *              duration, duration_ms, latency_ms in milliseconds
  *   upstream   attribute peer.service; else server.address
+ *   trace_id   traceId (hex, as the JSON encoding writes it); an empty or
+ *              all-zero id (the spec's "unset") is none
  * A record that does not make an event (no time, no service, a status
  * outside 100..599, ...) is counted by its reason (fl_decoder_rejected)
  * while the batch's good records still make events; a document none of
@@ -265,7 +267,7 @@ static bool resource_member(parser *ps, int id, int depth, void *ctx)
 
 typedef struct {
     value time, observed, sev_num, sev_text, body;
-    value service, status, latency_ms, peer, server;
+    value service, status, latency_ms, peer, server, trace;
 } record;
 
 typedef struct {
@@ -318,7 +320,7 @@ static bool record_attr(parser *ps, int depth, void *ctx)
     return true;
 }
 
-enum { R_TIME, R_OBSERVED, R_SEV_NUM, R_SEV_TEXT, R_BODY, R_ATTRS };
+enum { R_TIME, R_OBSERVED, R_SEV_NUM, R_SEV_TEXT, R_BODY, R_ATTRS, R_TRACE };
 static const member record_members[] = {
     MEMBER("timeUnixNano", R_TIME),
     MEMBER("time_unix_nano", R_TIME),
@@ -330,6 +332,8 @@ static const member record_members[] = {
     MEMBER("severity_text", R_SEV_TEXT),
     MEMBER("body", R_BODY),
     MEMBER("attributes", R_ATTRS),
+    MEMBER("traceId", R_TRACE),
+    MEMBER("trace_id", R_TRACE),
     MEMBERS_END,
 };
 
@@ -342,6 +346,7 @@ static bool record_member(parser *ps, int id, int depth, void *ctx)
     case R_SEV_NUM: return fl_jp_value(ps, depth, &r->sev_num);
     case R_SEV_TEXT: return fl_jp_value(ps, depth, &r->sev_text);
     case R_BODY: return anyvalue(ps, depth, &r->body);
+    case R_TRACE: return fl_jp_value(ps, depth, &r->trace);
     default: return each_element(ps, depth, record_attr, r);
     }
 }
@@ -408,6 +413,8 @@ static bool log_record(parser *ps, int depth, void *ctx)
     v[F_STATUS] = r.status;
     v[F_LAT_MS] = r.latency_ms;
     v[F_UPSTREAM] = r.peer.t == V_STR ? r.peer : r.server;
+    if (r.trace.t == V_STR && !time_unset(&r.trace)) /* all zeros: unset */
+        v[F_TRACE] = r.trace;
 
     fl_event ev;
     fl_bad_reason why;

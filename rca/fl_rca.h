@@ -84,6 +84,9 @@ typedef struct {
                         * the first bucket close after it opened */
     fl_tpl_finding tpl[FL_TPL_FINDINGS_MAX]; /* new and surging templates */
     uint32_t ntpl;
+    struct fl_chart *charts; /* per-bucket series of affected services,
+                              * for the report's charts (rca_int.h) */
+    uint32_t ncharts;
 } fl_incident;
 
 typedef struct {
@@ -129,6 +132,11 @@ void fl_rca_trace(fl_rca *rca, fl_str trace_id, int32_t service,
 void fl_rca_request(fl_rca *rca, int32_t service, fl_str version, fl_time ts,
                     bool error);
 void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
+/* A request the detector accepted (so it is not late): counted into the
+ * service's chart bin (error rate, latency p95/p99, request rate) for the
+ * report's charts. latency_ms NAN when the line has none. */
+void fl_rca_sample(fl_rca *rca, int32_t service, fl_time ts,
+                   double latency_ms, bool error);
 /* Event time has reached `watermark`: incidents whose anomalies all ended
  * more than `join` ago are ranked and closed. */
 void fl_rca_advance(fl_rca *rca, fl_time watermark);
@@ -154,6 +162,16 @@ void fl_incident_markdown(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
  * a Content-Security-Policy that forbids both. */
 void fl_incident_html(fl_buf *b, const fl_rca *rca, const fl_incident *inc);
 const char *fl_rca_service_name(const fl_rca *rca, int32_t id);
+/* Charts of the incident's affected services (error rate, latency p95/p99,
+ * request rate, change markers, onset and detection lines) as standalone
+ * SVG documents: k < fl_incident_nchart(inc). The HTML report inlines
+ * them; the Markdown links each as an image named by fl_incident_svg_name
+ * ("<id>-chart<k+1>.svg", written next to the .md). */
+uint32_t fl_incident_nchart(const fl_incident *inc);
+bool fl_incident_svg(fl_buf *b, const fl_rca *rca, const fl_incident *inc,
+                     uint32_t k);
+void fl_incident_svg_name(const fl_incident *inc, uint32_t k, char *buf,
+                          size_t n);
 /* Changes within [from, to], for timelines. */
 uint32_t fl_rca_changes_between(const fl_rca *rca, fl_time from, fl_time to,
                                 const fl_change **out, uint32_t max);

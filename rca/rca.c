@@ -74,6 +74,7 @@ void fl_rca_destroy(fl_rca *r)
     free(r->changes);
     free(r->latest);
     free(r->traces);
+    fl_series_free(r);
     for (uint32_t i = 0; i < r->nincs; i++) {
         fl_incident *inc = r->incs[i];
         fl_incident_clear_causes(inc);
@@ -658,6 +659,7 @@ static void close_incident(fl_rca *r, fl_incident *inc)
 
 void fl_rca_advance(fl_rca *r, fl_time wm)
 {
+    fl_series_advance(r, wm); /* chart bins that ended, before any closes */
     r->tpl_now = true; /* template findings may refresh (rank_tpl.c) */
     r->tpl_cutoff = wm;
     for (uint32_t i = 0; i < r->nincs; i++) {
@@ -683,6 +685,7 @@ void fl_rca_advance(fl_rca *r, fl_time wm)
 
 void fl_rca_finish(fl_rca *r)
 {
+    fl_series_finish(r);
     r->tpl_now = true;
     r->tpl_cutoff = INT64_MAX; /* all of the input */
     for (uint32_t i = 0; i < r->nincs; i++) {

@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FL_CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
+
 /* ------------------------------------------------------------- the model */
 
-typedef enum { BL_H1, BL_H2, BL_PARA, BL_TABLE, BL_LIST, BL_OLIST } bl_kind;
+typedef enum { BL_H1, BL_H2, BL_PARA, BL_TABLE, BL_LIST, BL_OLIST, BL_CHART } bl_kind;
 
 typedef struct {
     bool strong;
@@ -42,6 +44,7 @@ typedef struct {
     uint32_t ncols, nrows;
     item *items;    /* lists */
     uint32_t nitems;
+    uint32_t chart; /* charts: index into inc->charts (text: the caption) */
 } block;
 
 typedef struct {
@@ -412,6 +415,18 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
             failed);
     }
 
+    /* ---- charts (series.c; SVG below) */
+    if (inc->ncharts) {
+        heading(d, BL_H2, fmt("Charts"));
+        for (uint32_t k = 0; k < inc->ncharts; k++) {
+            block *c = add_block(d, BL_CHART);
+            c->chart = k;
+            spans_add(&c->text, false,
+                      fmt("error rate, latency and request rate of %s",
+                          fl_rca_service_name(r, inc->charts[k].service)));
+        }
+    }
+
     templates_section(d, r, inc);
 
     /* ---- causes */
@@ -444,6 +459,232 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
         spans_add(&list_item(l)->head, false, fmt("%s", inc->ruled_out[i]));
 }
 
+
+/* ------------------------------------------------------------- charts */
+
+/* One SVG per charted service (inc->charts, series.c): three panels
+ * sharing the time axis (error rate, latency p95/p99, request rate), a
+ * dashed line at the onset, a solid one at detection, and a grey line per
+ * change of an affected service, labelled. Every label is escaped; the
+ * same markup is a standalone file next to the Markdown and inlined in
+ * the HTML. Deterministic: only integers and fixed-precision numbers. */
+#define SVG_W 760
+#define SVG_L 64   /* left margin (axis labels) */
+#define SVG_R 12
+#define SVG_TOP 30 /* title */
+#define SVG_PH 110 /* panel height */
+#define SVG_GAP 34
+#define SVG_LABEL_MAX 48
+
+static void svg_text(fl_buf *b, const char *s)
+{
+    /* at most SVG_LABEL_MAX bytes, cut before a UTF-8 continuation byte */
+    size_t n = strlen(s);
+    bool cut = false;
+    if (n > SVG_LABEL_MAX) {
+        n = SVG_LABEL_MAX;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+        cut = true;
+    }
+    fl_buf_html_text(b, s, n);
+    if (cut)
+        fl_buf_puts(b, "\xe2\x80\xa6");
+}
+
+typedef struct {
+    fl_time t0, t1;
+    double x0, x1;
+} svg_axis;
+
+static double svg_x(const svg_axis *ax, fl_time t)
+{
+    if (ax->t1 <= ax->t0)
+        return ax->x0;
+    double f = (double)(t - ax->t0) / (double)(ax->t1 - ax->t0);
+    return ax->x0 + FL_CLAMP(f, 0, 1) * (ax->x1 - ax->x0);
+}
+
+static double chart_val(const fl_chart *c, uint32_t i, int what)
+{
+    const fl_chart_pt *p = &c->pts[i];
+    switch (what) {
+    case 0: return p->req ? 100.0 * p->err / p->req : NAN;
+    case 1: return p->p95;
+    case 2: return p->p99;
+    default: return p->req / (c->step * (double)FL_CHART_BIN / FL_NS_PER_SEC);
+    }
+}
+
+static void svg_nice(fl_buf *b, double v)
+{
+    if (v >= 100)
+        fl_buf_printf(b, "%.0f", v);
+    else if (v >= 10)
+        fl_buf_printf(b, "%.1f", v);
+    else
+        fl_buf_printf(b, "%.2f", v);
+}
+
+/* a panel: frame, y labels, one polyline per series (broken where a point
+ * has no value) */
+static void svg_panel(fl_buf *b, const fl_chart *c, const svg_axis *ax,
+                      double top, const char *title, const char *unit,
+                      const int *what, const char *const *colour, int nwhat)
+{
+    double max = 0;
+    for (int w = 0; w < nwhat; w++)
+        for (uint32_t i = 0; i < c->n; i++) {
+            double v = chart_val(c, i, what[w]);
+            if (isfinite(v) && v > max)
+                max = v;
+        }
+    if (what[0] == 0 && max < 1)
+        max = 1; /* error rate: at least 0..1% */
+    if (max <= 0)
+        max = 1;
+    max *= 1.08;
+    fl_buf_printf(b, "<rect x=\"%d\" y=\"%.0f\" width=\"%d\" height=\"%d\" "
+                     "fill=\"#fbfcfd\" stroke=\"#c9ced6\"/>\n",
+                  SVG_L, top, SVG_W - SVG_L - SVG_R, SVG_PH);
+    fl_buf_printf(b, "<text x=\"%d\" y=\"%.0f\" class=\"t\">%s (%s)</text>\n",
+                  SVG_L, top - 6, title, unit);
+    fl_buf_printf(b, "<text x=\"%d\" y=\"%.0f\" class=\"a\" text-anchor=\"end\">",
+                  SVG_L - 4, top + 10);
+    svg_nice(b, max);
+    fl_buf_printf(b, "</text>\n<text x=\"%d\" y=\"%.0f\" class=\"a\" "
+                     "text-anchor=\"end\">0</text>\n",
+                  SVG_L - 4, top + SVG_PH);
+    double step_t = (double)c->step * FL_CHART_BIN;
+    for (int w = 0; w < nwhat; w++) {
+        bool open = false;
+        for (uint32_t i = 0; i < c->n; i++) {
+            double v = chart_val(c, i, what[w]);
+            if (!isfinite(v)) {
+                if (open)
+                    fl_buf_puts(b, "\"/>\n");
+                open = false;
+                continue;
+            }
+            /* a point is drawn at the middle of the time it covers */
+            fl_time t = ax->t0 + (fl_time)(step_t * (i + 0.5));
+            double x = svg_x(ax, t), y = top + SVG_PH - v / max * SVG_PH;
+            if (!open)
+                fl_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" "
+                                 "stroke-width=\"1.6\" points=\"",
+                              colour[w]);
+            fl_buf_printf(b, "%s%.1f,%.1f", open ? " " : "", x, y);
+            open = true;
+        }
+        if (open)
+            fl_buf_puts(b, "\"/>\n");
+    }
+}
+
+static void svg_vline(fl_buf *b, double x, double top, double bottom,
+                      const char *colour, const char *dash)
+{
+    fl_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
+                     "stroke=\"%s\" stroke-width=\"1.2\"%s%s%s/>\n",
+                  x, top, x, bottom, colour, dash ? " stroke-dasharray=\"" : "",
+                  dash ? dash : "", dash ? "\"" : "");
+}
+
+uint32_t fl_incident_nchart(const fl_incident *inc)
+{
+    return inc->ncharts;
+}
+
+void fl_incident_svg_name(const fl_incident *inc, uint32_t k, char *buf,
+                          size_t n)
+{
+    snprintf(buf, n, "%s-chart%u.svg", inc->id, k + 1);
+}
+
+bool fl_incident_svg(fl_buf *b, const fl_rca *r, const fl_incident *inc,
+                     uint32_t k)
+{
+    if (k >= inc->ncharts)
+        return false;
+    const fl_chart *c = &inc->charts[k];
+    svg_axis ax = {c->bin0 * FL_CHART_BIN,
+                   (c->bin0 + (int64_t)FL_MAX(c->n, 1) * c->step) * FL_CHART_BIN,
+                   SVG_L, SVG_W - SVG_R};
+    int height = SVG_TOP + 3 * SVG_PH + 2 * SVG_GAP + 64;
+    const char *name = fl_rca_service_name(r, c->service);
+    fl_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                     "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                     "role=\"img\" class=\"chart\">\n",
+                  SVG_W, height, SVG_W, height);
+    fl_buf_puts(b, "<title>");
+    svg_text(b, name);
+    fl_buf_puts(b, "</title>\n<style>text{font:11px sans-serif;fill:#1d2330}"
+                   ".t{font-weight:bold}.a{fill:#5b6475}.m{font-size:10px}"
+                   "</style>\n");
+    fl_buf_printf(b, "<text x=\"%d\" y=\"16\" class=\"t\" style=\"font-size:13px\">",
+                  SVG_L);
+    svg_text(b, name);
+    fl_buf_printf(b, "</text>\n");
+    double top[3];
+    for (int i = 0; i < 3; i++)
+        top[i] = SVG_TOP + 14 + i * (SVG_PH + SVG_GAP);
+    static const int w_err[] = {0}, w_lat[] = {1, 2}, w_req[] = {3};
+    static const char *const c_err[] = {"#c0392b"},
+                             *const c_lat[] = {"#d68910", "#7d3c98"},
+                             *const c_req[] = {"#2e86c1"};
+    svg_panel(b, c, &ax, top[0], "error rate", "%", w_err, c_err, 1);
+    svg_panel(b, c, &ax, top[1], "latency p95 (orange), p99 (purple)", "ms",
+              w_lat, c_lat, 2);
+    svg_panel(b, c, &ax, top[2], "request rate", "per second", w_req, c_req, 1);
+    double y0 = top[0], y1 = top[2] + SVG_PH;
+    /* changes of the incident's services within the drawn span */
+    const fl_change *chs[16];
+    uint32_t nch = fl_rca_changes_between(r, ax.t0, ax.t1, chs, 16), shown = 0;
+    for (uint32_t i = 0; i < nch; i++) {
+        const fl_change *ch = chs[i];
+        bool mine = false;
+        for (uint32_t s = 0; s < inc->nservices && !mine; s++)
+            mine = inc->services[s] == ch->service;
+        if (!mine)
+            continue;
+        double x = svg_x(&ax, ch->ts);
+        svg_vline(b, x, y0, y1, "#6c7689", "2,2");
+        fl_buf_printf(b, "<text x=\"%.1f\" y=\"%.0f\" class=\"m\">",
+                      x + 3, y0 + 11 + (shown % 4) * 12.0);
+        char lab[160];
+        snprintf(lab, sizeof lab, "%s %s", fl_change_kind_name(ch->kind),
+                 ch->version ? ch->version : ch->change_id ? ch->change_id : "");
+        svg_text(b, lab);
+        fl_buf_puts(b, " (");
+        svg_text(b, fl_rca_service_name(r, ch->service));
+        fl_buf_puts(b, ")</text>\n");
+        shown++;
+    }
+    double xo = svg_x(&ax, inc->start), xd = svg_x(&ax, inc->detected);
+    svg_vline(b, xo, y0, y1, "#c0392b", "6,3");
+    svg_vline(b, xd, y0, y1, "#1d2330", NULL);
+    fl_buf_printf(b, "<text x=\"%.1f\" y=\"%.0f\" class=\"m\" "
+                     "text-anchor=\"end\" style=\"fill:#c0392b\">onset</text>\n",
+                  xo - 3, y1 - 4);
+    fl_buf_printf(b, "<text x=\"%.1f\" y=\"%.0f\" class=\"m\">detected</text>\n",
+                  xd + 3, y1 - 4);
+    /* time axis */
+    char hm[16];
+    double ya = y1 + 16;
+    for (int i = 0; i <= 4; i++) {
+        fl_time t = ax.t0 + (ax.t1 - ax.t0) / 4 * i;
+        fl_time_hms(t, hm, sizeof hm);
+        fl_buf_printf(b, "<text x=\"%.1f\" y=\"%.0f\" class=\"a\" "
+                         "text-anchor=\"%s\">%s</text>\n",
+                      svg_x(&ax, t), ya,
+                      i == 0 ? "start" : i == 4 ? "end" : "middle", hm);
+    }
+    fl_buf_printf(b, "<text x=\"%d\" y=\"%.0f\" class=\"a\">UTC; one point per "
+                     "%u min</text>\n</svg>\n",
+                  SVG_L, ya + 16, c->step * (unsigned)(FL_CHART_BIN / (60 * FL_NS_PER_SEC)));
+    return true;
+}
+
 /* ------------------------------------------------------------ Markdown */
 
 static void md_spans(fl_buf *b, const spans *s)
@@ -467,6 +708,14 @@ void fl_incident_markdown(fl_buf *b, const fl_rca *r, const fl_incident *inc)
         case BL_H1: fl_buf_puts(b, "# "); md_spans(b, &bl->text); break;
         case BL_H2: fl_buf_puts(b, "## "); md_spans(b, &bl->text); break;
         case BL_PARA: md_spans(b, &bl->text); break;
+        case BL_CHART: {
+            char name[64];
+            fl_incident_svg_name(inc, bl->chart, name, sizeof name);
+            fl_buf_puts(b, "![");
+            md_spans(b, &bl->text);
+            fl_buf_printf(b, "](%s)", name); /* [A-Za-z0-9-] and .svg */
+            break;
+        }
         case BL_TABLE:
             for (uint32_t rr = 0; rr < bl->nrows; rr++) {
                 for (uint32_t c = 0; c < bl->ncols; c++) {
@@ -543,6 +792,8 @@ static const char html_head[] =
     "vertical-align:top}\n"
     "th{background:#f3f5f8}\n"
     "ol>li{margin-bottom:.6em}\nli ul{color:#434b5c}\n"
+    "figure{margin:1em 0}figure svg{max-width:100%;height:auto}"
+    "figcaption{font-size:.9em;color:#5b6475}\n"
     "</style>\n";
 
 void fl_incident_html(fl_buf *b, const fl_rca *r, const fl_incident *inc)
@@ -569,6 +820,13 @@ void fl_incident_html(fl_buf *b, const fl_rca *r, const fl_incident *inc)
             fl_buf_puts(b, "<p>");
             html_spans(b, &bl->text);
             fl_buf_puts(b, "</p>\n");
+            break;
+        case BL_CHART:
+            fl_buf_puts(b, "<figure>\n");
+            fl_incident_svg(b, r, inc, bl->chart);
+            fl_buf_puts(b, "<figcaption>");
+            html_spans(b, &bl->text);
+            fl_buf_puts(b, "</figcaption>\n</figure>\n");
             break;
         case BL_TABLE:
             fl_buf_puts(b, "<table>\n");

@@ -11,7 +11,12 @@
  *              "changes": [change]     in the index's (time) order,
  *              "incs": [incident]      in opening order,
  *              "pending": [anomaly]    surges not (yet) in an incident,
- *              "edges": [[caller, callee]]  sorted, so packing is canonical}
+ *              "edges": [[caller, callee]]  sorted, so packing is canonical,
+ *              "series": [svc_series] (optional, added later: the charts'
+ *                                       per-service state, by service id)}
+ *   svc_series {"svc": service,
+ *              "live": [[bin, req, err, [u32 x FL_CHART_HIST]]] open bins,
+ *              "lead": [[bin, req, err, p95, p99]]  final bins (lead-in)}
  *   change    {"ts": time, "kind": fl_change_kind, "svc": service,
  *              "version", "change_id", "author": string | nil,
  *              "vs": [requests, errors on the version, on others]}
@@ -19,7 +24,11 @@
  *              "state": fl_incident_state, "start", "detected": time,
  *              "end": time | NONE, "anoms": [anomaly], "svcs": [service],
  *              "causes": [cause], "ruled": [string], "rank_sig": u64,
- *              "tpl": [finding] (optional: added later, see pack_tpl)}
+ *              "tpl": [finding] (optional: added later, see pack_tpl),
+ *              "chart": [chart] (optional: added later, see pack_charts)}
+ *   chart     {"svc": service, "step": bins per point (power of two),
+ *              "bin0": bin index, "n": points,
+ *              "req", "err": [u32 x n], "p95", "p99": [f32 x n] (NaN: none)}
  *   finding   {"svc", "new": bool, "first", "onset", "detected": time,
  *              "count": u64, "base", "peak": f64, "text": string}
  *   cause     {"type": fl_cause_type, "svc": service,
@@ -41,6 +50,7 @@
 #include "../common/fl_ckpt.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +181,216 @@ static bool unpack_tpl(fl_rd *rd, const msgpack_object *o, fl_incident *inc,
     return true;
 }
 
+
+/* Charts (series.c): "chart" in an incident and "series" at the top were
+ * added to layout 1 later; both are optional when read, so older
+ * checkpoints still load (their reports simply have fewer points). */
+static void pack_charts(msgpack_packer *pk, const fl_incident *inc)
+{
+    msgpack_pack_array(pk, inc->ncharts);
+    for (uint32_t i = 0; i < inc->ncharts; i++) {
+        const fl_chart *c = &inc->charts[i];
+        msgpack_pack_map(pk, 8);
+        fl_pk_key(pk, "svc");
+        msgpack_pack_int64(pk, c->service);
+        fl_pk_key(pk, "step");
+        msgpack_pack_uint32(pk, c->step);
+        fl_pk_key(pk, "bin0");
+        msgpack_pack_int64(pk, c->bin0);
+        fl_pk_key(pk, "n");
+        msgpack_pack_uint32(pk, c->n);
+        fl_pk_key(pk, "req");
+        msgpack_pack_array(pk, c->n);
+        for (uint32_t k = 0; k < c->n; k++)
+            msgpack_pack_uint32(pk, c->pts[k].req);
+        fl_pk_key(pk, "err");
+        msgpack_pack_array(pk, c->n);
+        for (uint32_t k = 0; k < c->n; k++)
+            msgpack_pack_uint32(pk, c->pts[k].err);
+        fl_pk_key(pk, "p95");
+        msgpack_pack_array(pk, c->n);
+        for (uint32_t k = 0; k < c->n; k++)
+            msgpack_pack_float(pk, c->pts[k].p95);
+        fl_pk_key(pk, "p99");
+        msgpack_pack_array(pk, c->n);
+        for (uint32_t k = 0; k < c->n; k++)
+            msgpack_pack_float(pk, c->pts[k].p99);
+    }
+}
+
+#define MAX_BIN (FL_CKPT_TIME_LIM / FL_CHART_BIN)
+
+static bool lat_ok(float v)
+{
+    return isnan(v) || (v >= 0 && v < 1e12f);
+}
+
+static bool unpack_charts(fl_rd *rd, const msgpack_object *o, fl_incident *inc,
+                          uint32_t nsvc)
+{
+    static const char *const keys[] = {"svc", "step", "bin0", "n", "req",
+                                       "err", "p95",  "p99",  NULL};
+    const msgpack_object *it;
+    uint32_t n;
+    if (!fl_rd_f_array(rd, o, "chart", 0, FL_CHART_SVCS, &it, &n))
+        return false;
+    if (n)
+        inc->charts = fl_calloc(FL_CHART_SVCS, sizeof *inc->charts);
+    for (uint32_t i = 0; i < n; i++) {
+        fl_chart *c = &inc->charts[i];
+        const msgpack_object *x = &it[i];
+        int64_t bin0;
+        uint32_t req[FL_CHART_POINTS], err[FL_CHART_POINTS];
+        float p95[FL_CHART_POINTS], p99[FL_CHART_POINTS];
+        size_t m = fl_rd_push(rd, ".chart[%" PRIu32 "]", i);
+        bool ok = fl_rd_map(rd, x, keys) &&
+                  fl_rd_f_i32(rd, x, "svc", 0, (int32_t)nsvc - 1, &c->service) &&
+                  fl_rd_f_u32(rd, x, "step", 1u << 24, &c->step) &&
+                  fl_rd_f_int(rd, x, "bin0", 0, MAX_BIN, &bin0) &&
+                  fl_rd_f_u32(rd, x, "n", FL_CHART_POINTS, &c->n) &&
+                  fl_rd_f_u32s(rd, x, "req", c->n, req) &&
+                  fl_rd_f_u32s(rd, x, "err", c->n, err) &&
+                  fl_rd_f_floats(rd, x, "p95", c->n, p95) &&
+                  fl_rd_f_floats(rd, x, "p99", c->n, p99);
+        if (ok && (c->step == 0 || (c->step & (c->step - 1))))
+            ok = fl_rd_fail(rd, "step %" PRIu32 " is not a power of two", c->step);
+        for (uint32_t k = 0; ok && k < i; k++)
+            if (inc->charts[k].service == c->service)
+                ok = fl_rd_fail(rd, "a second chart of service %" PRId32,
+                                c->service);
+        for (uint32_t k = 0; ok && k < c->n; k++) {
+            if (err[k] > req[k] || !lat_ok(p95[k]) || !lat_ok(p99[k]))
+                ok = fl_rd_fail(rd, "point %" PRIu32 " out of range", k);
+            c->pts[k] = (fl_chart_pt){req[k], err[k], p95[k], p99[k]};
+        }
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        c->bin0 = bin0;
+        inc->ncharts = i + 1;
+    }
+    return true;
+}
+
+static void pack_series(msgpack_packer *pk, const fl_rca *r)
+{
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < r->nchart_svc; s++)
+        n += r->chart_svc[s] != NULL;
+    msgpack_pack_array(pk, n);
+    for (uint32_t s = 0; s < r->nchart_svc; s++) {
+        const fl_chart_svc *c = r->chart_svc[s];
+        if (!c)
+            continue;
+        msgpack_pack_map(pk, 3);
+        fl_pk_key(pk, "svc");
+        msgpack_pack_int64(pk, s);
+        fl_pk_key(pk, "live"); /* slot order: canonical for the state */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < FL_CHART_LIVE; i++)
+            k += c->live[i].bin != -1;
+        msgpack_pack_array(pk, k);
+        for (uint32_t i = 0; i < FL_CHART_LIVE; i++) {
+            const fl_chart_live *l = &c->live[i];
+            if (l->bin == -1)
+                continue;
+            msgpack_pack_array(pk, 4);
+            msgpack_pack_int64(pk, l->bin);
+            msgpack_pack_uint32(pk, l->req);
+            msgpack_pack_uint32(pk, l->err);
+            msgpack_pack_array(pk, FL_CHART_HIST);
+            for (uint32_t h = 0; h < FL_CHART_HIST; h++)
+                msgpack_pack_uint32(pk, l->hist[h]);
+        }
+        fl_pk_key(pk, "lead");
+        k = 0;
+        for (uint32_t i = 0; i < FL_CHART_LEAD; i++)
+            k += c->lead_bin[i] != -1;
+        msgpack_pack_array(pk, k);
+        for (uint32_t i = 0; i < FL_CHART_LEAD; i++) {
+            if (c->lead_bin[i] == -1)
+                continue;
+            msgpack_pack_array(pk, 5);
+            msgpack_pack_int64(pk, c->lead_bin[i]);
+            msgpack_pack_uint32(pk, c->lead[i].req);
+            msgpack_pack_uint32(pk, c->lead[i].err);
+            msgpack_pack_float(pk, c->lead[i].p95);
+            msgpack_pack_float(pk, c->lead[i].p99);
+        }
+    }
+}
+
+static bool rd_u32(fl_rd *rd, const msgpack_object *o, uint32_t *out)
+{
+    uint64_t v;
+    if (!fl_rd_uint(rd, o, UINT32_MAX, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool unpack_svc_series(fl_rd *rd, fl_rca *r, const msgpack_object *x,
+                              uint32_t nsvc)
+{
+    static const char *const keys[] = {"svc", "live", "lead", NULL};
+    int32_t svc;
+    const msgpack_object *it, *e;
+    uint32_t n, ne;
+    if (!fl_rd_map(rd, x, keys) ||
+        !fl_rd_f_i32(rd, x, "svc", 0, (int32_t)nsvc - 1, &svc))
+        return false;
+    if ((uint32_t)svc < r->nchart_svc && r->chart_svc[svc])
+        return fl_rd_fail(rd, "service %" PRId32 " twice", svc);
+    fl_chart_svc *c = fl_series_svc(r, svc);
+    if (!fl_rd_f_array(rd, x, "live", 0, FL_CHART_LIVE, &it, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(rd, ".live[%" PRIu32 "]", i);
+        const msgpack_object *h;
+        uint32_t nh;
+        int64_t bin;
+        fl_chart_live l;
+        bool ok = fl_rd_array(rd, &it[i], 4, 4, &e, &ne) &&
+                  fl_rd_int(rd, &e[0], 0, MAX_BIN, &bin) &&
+                  rd_u32(rd, &e[1], &l.req) && rd_u32(rd, &e[2], &l.err) &&
+                  fl_rd_array(rd, &e[3], FL_CHART_HIST, FL_CHART_HIST, &h, &nh);
+        for (uint32_t k = 0; ok && k < FL_CHART_HIST; k++)
+            ok = rd_u32(rd, &h[k], &l.hist[k]);
+        l.bin = bin;
+        fl_chart_live *slot = ok ? &c->live[bin % FL_CHART_LIVE] : NULL;
+        if (ok && (l.err > l.req || slot->bin != -1))
+            ok = fl_rd_fail(rd, "more errors than requests, or a slot twice");
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        *slot = l;
+    }
+    if (!fl_rd_f_array(rd, x, "lead", 0, FL_CHART_LEAD, &it, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = fl_rd_push(rd, ".lead[%" PRIu32 "]", i);
+        int64_t bin;
+        fl_chart_pt p;
+        double p95 = 0, p99 = 0;
+        bool ok = fl_rd_array(rd, &it[i], 5, 5, &e, &ne) &&
+                  fl_rd_int(rd, &e[0], 0, MAX_BIN, &bin) &&
+                  rd_u32(rd, &e[1], &p.req) && rd_u32(rd, &e[2], &p.err) &&
+                  fl_rd_float(rd, &e[3], &p95) && fl_rd_float(rd, &e[4], &p99);
+        p.p95 = (float)p95;
+        p.p99 = (float)p99;
+        uint32_t k = ok ? (uint32_t)(bin % FL_CHART_LEAD) : 0;
+        if (ok && (p.err > p.req || !lat_ok(p.p95) || !lat_ok(p.p99) ||
+                   c->lead_bin[k] != -1))
+            ok = fl_rd_fail(rd, "out of range, or a slot twice");
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        c->lead_bin[k] = bin;
+        c->lead[k] = p;
+    }
+    return true;
+}
+
 static bool has_key(const msgpack_object *o, const char *key)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
@@ -188,9 +408,11 @@ static bool has_key(const msgpack_object *o, const char *key)
 static void pack_incident(msgpack_packer *pk, const fl_rca *r,
                           const fl_incident *inc)
 {
-    msgpack_pack_map(pk, 12);
+    msgpack_pack_map(pk, 13);
     fl_pk_key(pk, "tpl");
     pack_tpl(pk, inc);
+    fl_pk_key(pk, "chart");
+    pack_charts(pk, inc);
     fl_pk_key(pk, "id");
     fl_pk_str(pk, inc->id, strlen(inc->id));
     fl_pk_key(pk, "frozen");
@@ -231,7 +453,7 @@ static int u64_cmp(const void *x, const void *y)
 
 void fl_rca_pack(const fl_rca *r, msgpack_packer *pk)
 {
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, 6);
     fl_pk_key(pk, "v");
     msgpack_pack_uint64(pk, LAYOUT_VERSION);
     fl_pk_key(pk, "changes");
@@ -261,6 +483,8 @@ void fl_rca_pack(const fl_rca *r, msgpack_packer *pk)
         msgpack_pack_int64(pk, (int32_t)(uint32_t)keys[i]);
     }
     free(keys);
+    fl_pk_key(pk, "series");
+    pack_series(pk, r);
 }
 
 /* ------------------------------------------------------------- unpacking */
@@ -358,18 +582,20 @@ static bool unpack_incident(fl_rd *rd, const fl_rca *r,
                             const msgpack_object *o, fl_incident *inc,
                             uint32_t nsvc)
 {
-    static const char *const keys[] = {
+    const char *keys[16] = {
         "id",   "frozen", "state", "start",    "detected", "end",
-        "anoms", "svcs",  "causes", "ruled",   "rank_sig", "tpl", NULL};
-    static const char *const keys_v1[] = {
-        "id",   "frozen", "state", "start",    "detected", "end",
-        "anoms", "svcs",  "causes", "ruled",   "rank_sig", NULL};
+        "anoms", "svcs",  "causes", "ruled",   "rank_sig"};
+    uint32_t nk = 11;
     const char *id = NULL;
     uint32_t idn = 0;
     int32_t state;
-    bool tpl = has_key(o, "tpl");
-    if (!fl_rd_map(rd, o, tpl ? keys : keys_v1) ||
-        (tpl && !unpack_tpl(rd, o, inc, nsvc)))
+    bool tpl = has_key(o, "tpl"), chart = has_key(o, "chart");
+    if (tpl)
+        keys[nk++] = "tpl";
+    if (chart)
+        keys[nk++] = "chart";
+    keys[nk] = NULL;
+    if (!fl_rd_map(rd, o, keys) || (tpl && !unpack_tpl(rd, o, inc, nsvc)))
         return false;
     size_t m = fl_rd_push(rd, ".id");
     if (fl_rd_string(rd, fl_rd_get(rd, o, "id"), 64, false, &id, &idn) &&
@@ -418,6 +644,8 @@ static bool unpack_incident(fl_rd *rd, const fl_rca *r,
         inc->services[i] = (int32_t)s;
     }
     inc->nservices = n;
+    if (chart && !unpack_charts(rd, o, inc, nsvc))
+        return false;
 
     if (!fl_rd_f_array(rd, o, "causes", 0, r->conf.max_causes, &it, &n))
         return false;
@@ -442,14 +670,18 @@ bool fl_rca_unpack(fl_rca *r, const msgpack_object *o, char *errstr,
                    size_t errlen)
 {
     static const char *const keys[] = {"v",       "changes", "incs",
-                                       "pending", "edges",   NULL};
+                                       "pending", "edges",   "series", NULL};
+    static const char *const keys_old[] = {"v",       "changes", "incs",
+                                           "pending", "edges",   NULL};
     fl_rd rd;
     fl_rd_init(&rd, "rca", errstr, errlen);
+    bool series = has_key(o, "series");
     if (r->nchanges || r->nincs || r->npending || r->nedges)
         return fl_rd_fail(&rd, "the RCA has already seen events");
     uint32_t nsvc = fl_intern_count(r->names);
     uint32_t v;
-    if (!fl_rd_map(&rd, o, keys) || !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
+    if (!fl_rd_map(&rd, o, series ? keys : keys_old) ||
+        !fl_rd_f_u32(&rd, o, "v", UINT32_MAX, &v))
         return false;
     if (v != LAYOUT_VERSION)
         return fl_rd_fail(&rd, "layout version %" PRIu32 ", this build reads "
@@ -520,6 +752,17 @@ bool fl_rca_unpack(fl_rca *r, const msgpack_object *o, char *errstr,
         fl_rd_pop(&rd, m);
         if (rd.failed)
             return false;
+    }
+    if (series) {
+        if (!fl_rd_f_array(&rd, o, "series", 0, nsvc, &it, &n))
+            return false;
+        for (uint32_t i = 0; i < n; i++) {
+            size_t m = fl_rd_push(&rd, ".series[%" PRIu32 "]", i);
+            bool ok = unpack_svc_series(&rd, r, &it[i], nsvc);
+            fl_rd_pop(&rd, m);
+            if (!ok)
+                return false;
+        }
     }
     fl_rca_index_versions(r);
     return true;

@@ -20,6 +20,7 @@
 #              scores calibrated (docs/RANKING.md §4); all 22 kinds
 #   accuracy   bench/accuracy.py on hand-made labels with known figures
 #   trace-edges  call edges from trace ids alone split two incidents
+#   topology   call edges from rca.topology alone split (and join) incidents
 #   report     hostile log strings through the Markdown and HTML reports
 #              (the Chromium render: make test-report-browser)
 #   hardening  the release binary: PIE, full RELRO, canaries, FORTIFY
@@ -117,6 +118,7 @@ suite scenarios-fresh-seeds python3 tests/eval.py --faultline "$REL" \
 suite accuracy-harness sh tests/accuracy/run.sh "$REL"
 suite report-escaping sh tests/report/run.sh "$REL"
 suite trace-edges sh tests/rca/trace_edges.sh "$REL"
+suite topology sh tests/rca/topology.sh "$REL"
 
 determinism() {
     k=fixtures/surge_breaks_update

@@ -495,7 +495,7 @@ else
         "$B_ZST" >/dev/null 2>&1 || why="second run into the same directory failed"
     ls -A "$RD" >"$T/files" 2>/dev/null
     got=$(python3 - "$T/ref.json" "$T/files" "$RD" <<'EOF'
-import json, os, sys
+import json, os, re, sys
 d = json.load(open(sys.argv[1]))
 ids = [i["id"] for i in d["incidents"]]
 files = open(sys.argv[2]).read().split()
@@ -511,9 +511,11 @@ for i in ids:
 mds = [f for f in files if f.endswith(".md")]
 if len(mds) != len(ids):
     out.append("%d .md files for %d incidents" % (len(mds), len(ids)))
-# anything but <id>.md / <id>.html (temp files, dot files) is left over
+# anything but <id>.md / <id>.html / <id>-chartN.svg (temp files, dot
+# files) is left over
 extra = [f for f in files
-         if not any(f == i + ext for i in ids for ext in (".md", ".html"))]
+         if not any(f == i + ext for i in ids for ext in (".md", ".html"))
+         and not any(re.fullmatch(re.escape(i) + r"-chart[1-9][0-9]*\.svg", f) for i in ids)]
 if extra:
     out.append("left in DIR: %s" % " ".join(extra))
 if not ids:

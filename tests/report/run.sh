@@ -14,6 +14,9 @@
 #   onerror= inside a tag, href/src), no control character but \n;
 #   the Content-Security-Policy forbids scripts;
 # - Markdown: no raw HTML tag, no link or image syntax from a log.
+# The charts (one SVG per affected service, inlined in the HTML and written
+# as <id>-chartN.svg next to the Markdown) must carry the onset, detection
+# and deploy lines, with the hostile names escaped inside them.
 # With --browser (Debian `chromium`; not part of make test: too heavy for
 # the shared machine), the page is rendered headless: no console message
 # (a CSP violation or a script error is one), and --screenshot keeps a PNG.
@@ -106,6 +109,41 @@ if re.search(r"(?<!\\)\]\((?i:javascript):", m): bad.append("link to javascript:
 if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", m): bad.append("a control character")
 if bad:
     print("Markdown problems:", ", ".join(bad)); sys.exit(1)
+P
+    # charts (rca/series.c, report.c): one <svg> per affected service with
+    # the onset and detection lines and the deploy's marker, the hostile
+    # strings escaped inside it; the same SVG files next to the Markdown,
+    # linked from it, each well-formed XML with no script or link
+    python3 - "$html" "$md" "$T/rep" <<'P' && ok "charts: an SVG per affected service, markers, escaped, files linked" || bad "charts"
+import os, re, sys
+import xml.etree.ElementTree as ET
+h = open(sys.argv[1], encoding="utf-8").read()
+m = open(sys.argv[2], encoding="utf-8").read()
+d = sys.argv[3]
+bad = []
+svgs = re.findall(r"<svg\b.*?</svg>\n", h, re.S)
+if len(svgs) < 2: bad.append("%d <svg> in the HTML, want one per affected service (2)" % len(svgs))
+for s in svgs:
+    if ">onset</text>" not in s or ">detected</text>" not in s: bad.append("an SVG without onset/detection lines")
+    if len(re.findall(r"<polyline ", s)) < 3: bad.append("an SVG with fewer than 3 series drawn")
+if not any("onerror=alert(1)&gt;" in s for s in svgs): bad.append("the hostile service name is not in any SVG")
+if not any("deploy [v9](javascript:alert(8))&lt;b&gt;" in s for s in svgs): bad.append("no escaped deploy marker with the hostile version")
+links = re.findall(r"!\[[^\n]*\]\(([A-Za-z0-9-]+\.svg)\)", m)
+if len(links) != len(svgs): bad.append("%d SVG links in the Markdown, %d charts" % (len(links), len(svgs)))
+for name in links:
+    t = open(os.path.join(d, name), encoding="utf-8").read()
+    try:
+        root = ET.fromstring(t)
+    except ET.ParseError as e:
+        bad.append("%s: not well-formed: %s" % (name, e)); continue
+    if not root.tag.endswith("svg"): bad.append(name + ": root is not svg")
+    for el in root.iter():
+        if el.tag.split("}")[-1] in ("script", "a", "foreignObject", "image"): bad.append(name + ": " + el.tag)
+        for k in el.attrib:
+            if k.lower().startswith("on") or "href" in k.lower(): bad.append(name + ": attribute " + k)
+    if t not in h: bad.append(name + " is not the SVG inlined in the HTML")
+if bad:
+    print("chart problems:", "; ".join(bad[:6])); sys.exit(1)
 P
 fi
 if [ $BROWSER = 1 ] && [ -n "$html" ]; then

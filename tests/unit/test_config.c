@@ -179,7 +179,8 @@ static void full_file_round_trip(void)
         "  false_alarm_every: 365d\n"
         "  min_excess_errors: 2.5\n"
         "  max_services: 7\n"
-        "rca: {lookback: 100m, join: 10s, surge_window: 0s, max_causes: 1}\n"
+        "rca: {lookback: 100m, join: 10s, surge_window: 0s, max_causes: 1,\n"
+        "      topology: {frontend: [api], api: [cart, 'sea rch'], x: y}}\n"
         "files:\n"
         "  - glob: '*/we\"ird\\\\path/*'\n"
         "    format: my.pattern\n"
@@ -210,6 +211,8 @@ static void full_file_round_trip(void)
         fl_buf_free(&x);
         fl_config_free(c3);
     }
+    CHECK(strstr(a.p, "  topology: {\"frontend\": [\"api\"], \"api\": "
+                      "[\"cart\", \"sea rch\"], \"x\": [\"y\"]}\n"));
     CHECK(strstr(a.p, "  bucket: 1500ms\n"));
     CHECK(strstr(a.p, "  warmup: 30m\n"));
     CHECK(strstr(a.p, "  min_excess_errors: 2.5\n"));
@@ -236,7 +239,7 @@ static void unknown_keys_and_sections(void)
                "files, topics, patterns)");
     EXPECT_ERR("rca:\n  max_cause: 3\n",
                "t.yaml:2: unknown key 'max_cause' in section rca (known: "
-               "lookback, join, surge_window, max_causes)");
+               "lookback, join, surge_window, max_causes, topology)");
     EXPECT_ERR("files:\n  - glob: x\n    fromat: raw\n",
                "t.yaml:3: unknown key 'fromat' in a files entry (known: glob, "
                "format, service, fields)");
@@ -916,7 +919,76 @@ static void docs_are_current(void)
     free(readme);
 }
 
+
+/* rca.topology: parsed, refused with its line, and its edges in the call
+ * graph of a pipeline the config is applied to (before its first event) */
+static int32_t service_id(const fl_rca *r, const char *name)
+{
+    for (int32_t i = 0; i < 64; i++) {
+        const char *n = fl_rca_service_name(r, i);
+        if (n && strcmp(n, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static void topology(void)
+{
+    EXPECT_ERR("rca:\n  topology: [a, b]\n",
+               "t.yaml:2: rca.topology: expected a mapping of callers to "
+               "lists of callees (e.g. {api: [cart, search]}), got a list");
+    EXPECT_ERR("rca:\n  topology:\n    api: [cart, api]\n",
+               "t.yaml:3: rca.topology: api calls itself");
+    EXPECT_ERR("rca:\n  topology:\n    api: [cart, [x]]\n",
+               "t.yaml:3: rca.topology: expected a service name as a callee, "
+               "got a list");
+    EXPECT_ERR("rca:\n  topology:\n    api: ~\n",
+               "t.yaml:3: rca.topology: expected a service name as a callee, "
+               "got nothing");
+    EXPECT_ERR("rca:\n  topology:\n    \"a\\tb\": [c]\n",
+               "t.yaml:3: rca.topology: not a service name: 'a?b'");
+    fl_buf big = {0};
+    fl_buf_puts(&big, "rca:\n  topology:\n    a: [");
+    for (int i = 0; i <= 1024; i++)
+        fl_buf_printf(&big, "%ss%d", i ? ", " : "", i);
+    fl_buf_puts(&big, "]\n");
+    char err[1024] = "";
+    fl_config *c = parse(big.p, err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "more than 1024 edges") != NULL);
+    fl_config_free(c);
+    fl_buf_free(&big);
+
+    c = parse("rca:\n  topology:\n    frontend: [api]\n    api: cart\n",
+              err, sizeof err);
+    REQUIRE(c != NULL);
+    fl_pipeline_conf conf;
+    fl_pipeline_conf_default(&conf);
+    fl_config_apply(c, &conf);
+    fl_pipeline *p = fl_pipeline_new(&conf);
+    fl_config_free(c); /* the pipeline keeps its own copy */
+    const fl_rca *r = fl_pipeline_rca(p);
+    CHECK_EQ(service_id(r, "api"), -1); /* nothing before the first event */
+    fl_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = FL_EV_REQUEST;
+    ev.ts = (fl_time)1784883600LL * FL_NS_PER_SEC;
+    ev.service = fl_str_c("search");
+    ev.status = 200;
+    ev.latency_ms = 5;
+    fl_pipeline_add(p, &ev);
+    int32_t fe = service_id(r, "frontend"), api = service_id(r, "api"),
+            cart = service_id(r, "cart"), search = service_id(r, "search");
+    REQUIRE(fe >= 0 && api >= 0 && cart >= 0 && search >= 0);
+    CHECK(fl_rca_calls(r, fe, api));
+    CHECK(fl_rca_calls(r, api, cart));
+    CHECK(!fl_rca_calls(r, cart, api));
+    CHECK(!fl_rca_calls(r, api, search));
+    fl_pipeline_destroy(p);
+}
+
 static const unit_test tests[] = {
+    UNIT_TEST(topology),
     UNIT_TEST(table_is_sound),
     UNIT_TEST(table_defaults_are_the_modules),
     UNIT_TEST(defaults_round_trip),

@@ -97,6 +97,25 @@ static void json_paths_and_units(void)
     fl_field_map_free(m);
 }
 
+/* trace_id is a target: a tracer's own field name carries the trace */
+static void trace_id_target(void)
+{
+    static const char *const pairs[] = {"trace_id", "dd.trace_id", NULL};
+    fl_field_map *m = map_of(pairs);
+    fl_decoder *d = fl_decoder_new(FL_FORMAT_AUTO);
+    fl_decoder_set_fields(d, m);
+    fl_event ev;
+    fl_bad_reason why;
+    REQUIRE(dec_line(d, "{\"ts\":1710074096,\"service\":\"api\","
+                        "\"trace_id\":\"old\",\"dd\":{\"trace_id\":\"77ab\"}}",
+                     &ev, &why));
+    CHECK_FLSTR(ev.trace_id, "77ab");
+    REQUIRE(dec_line(d, "ts=1710074096 service=api dd.trace_id=9c01", &ev, &why));
+    CHECK_FLSTR(ev.trace_id, "9c01");
+    fl_decoder_destroy(d);
+    fl_field_map_free(m);
+}
+
 static void other_units(void)
 {
     static const char *const us[] = {"latency_us", "t", NULL};
@@ -310,6 +329,7 @@ static void config_maps(void)
 
 static const unit_test tests[] = {
     UNIT_TEST(map_add_rejects),  UNIT_TEST(json_paths_and_units),
+    UNIT_TEST(trace_id_target),
     UNIT_TEST(other_units),      UNIT_TEST(logfmt_and_changes),
     UNIT_TEST(msgpack_nested),   UNIT_TEST(config_errors),
     UNIT_TEST(config_maps),

@@ -228,6 +228,11 @@ static void simple_keys_body(void)
     CHECK_NAN(ev.value);
     CHECK_EQ(ev.change_id.n, 0);
     CHECK_EQ(ev.metric.n, 0);
+    CHECK_EQ(ev.trace_id.n, 0);
+    /* a trace id (call edges from traces shared across services) */
+    DECODE_OK("ts=2024-03-10T12:34:56Z service=api trace_id=4bf92f3577b34da6 "
+              "latency_ms=3", ev);
+    CHECK_FLSTR(ev.trace_id, "4bf92f3577b34da6");
 
     /* the other names of the same fields */
     DECODE_OK("time=1710074096 service=api duration_ms=7 message=hello", ev);

@@ -403,6 +403,16 @@ static void attributes_body(void)
     DECODE_OK(REC(KV("server.address", "\"stringValue\":\"db.internal\"") ","
                   KV("peer.service", "\"stringValue\":\"postgres\"")));
     CHECK_FLSTR(evs[0].upstream, "postgres");
+    /* the record's traceId (call edges from shared traces); all zeros or
+     * empty is the spec's "unset" */
+    DECODE_OK(DOC1("api", "{" TNS ",\"traceId\":\"5b8efff798038103d269b633813fc60c\"}"));
+    CHECK_FLSTR(evs[0].trace_id, "5b8efff798038103d269b633813fc60c");
+    DECODE_OK(DOC1("api", "{" TNS ",\"trace_id\":\"00f067aa0ba902b7\"}"));
+    CHECK_FLSTR(evs[0].trace_id, "00f067aa0ba902b7");
+    DECODE_OK(DOC1("api", "{" TNS ",\"traceId\":\"00000000000000000000000000000000\"}"));
+    CHECK_EQ(evs[0].trace_id.n, 0);
+    DECODE_OK(DOC1("api", "{" TNS ",\"traceId\":\"\"}"));
+    CHECK_EQ(evs[0].trace_id.n, 0);
     /* values of no use to a field are skipped, whatever their shape */
     DECODE_OK(REC(KV("tags", "\"arrayValue\":{\"values\":[{\"intValue\":1}]}") ","
                   KV("blob", "\"bytesValue\":\"AAEC\"") ","

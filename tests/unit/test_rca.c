@@ -8,7 +8,9 @@
 #include "unit.h"
 
 #include "../../rca/fl_rca.h"
+#include "../../rca/rca_int.h" /* chart bounds (FL_CHART_*) */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,7 +341,63 @@ static void trace_edges(void)
     world_done(&w);
 }
 
+
+/* The report's charts (series.c): a 6.5-hour incident keeps a lead-in
+ * from before its onset, halves its resolution instead of growing past
+ * FL_CHART_POINTS, loses no request in merging, and reads p95/p99 from the
+ * bins' latencies; a service outside the incident gets no chart. */
+static void chart_series_bounded(void)
+{
+    world w;
+    world_init(&w);
+    int32_t cart = svc(&w, "cart"), search = svc(&w, "search");
+    uint64_t req = 0, err = 0;
+    for (int m = 0; m <= 420; m++) {
+        for (int i = 0; i < 100; i++) {
+            fl_time t = T0 + m * 60 * SEC + i * SEC / 2;
+            bool e = m >= 30 ? i % 2 == 0 : i == 0;
+            double lat = i % 20 == 7 ? 1000.0 : 10.0; /* 5% slow */
+            fl_rca_sample(w.rca, cart, t, lat, e);
+            fl_rca_sample(w.rca, search, t, 5.0, false);
+            if (m >= 15) {
+                req++;
+                err += e;
+            }
+        }
+        if (m == 31)
+            errors(&w, "cart", T0 + 30 * 60 * SEC, 0.01, 0.5, NULL);
+        fl_rca_advance(w.rca, T0 + (m + 1) * 60 * SEC);
+    }
+    fl_rca_finish(w.rca);
+    REQUIRE_EQ(fl_rca_count(w.rca), 1u);
+    const fl_incident *inc = fl_rca_get(w.rca, 0);
+    REQUIRE_EQ(fl_incident_nchart(inc), 1u);
+    const fl_chart *c = &inc->charts[0];
+    CHECK_EQ(c->service, cart);
+    CHECK(c->bin0 * FL_CHART_BIN == T0 + 15 * 60 * SEC); /* 15 min lead-in */
+    CHECK(c->n <= FL_CHART_POINTS);
+    CHECK_EQ(c->step, 4u); /* 406 bins in at most 120 points */
+    uint64_t sr = 0, se = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        sr += c->pts[i].req;
+        se += c->pts[i].err;
+    }
+    CHECK_EQ(sr, req);
+    CHECK_EQ(se, err);
+    CHECK(fabs(c->pts[0].p95 - 10.0) < 2.5);
+    CHECK(fabs(c->pts[0].p99 - 1000.0) < 220);
+    CHECK(fabs((double)c->pts[10].err / c->pts[10].req - 0.5) < 1e-9);
+    fl_buf b = {0};
+    CHECK(fl_incident_svg(&b, w.rca, inc, 0));
+    CHECK(strstr(b.p, ">onset</text>") != NULL);
+    CHECK(strstr(b.p, "one point per 4 min") != NULL);
+    CHECK(!fl_incident_svg(&b, w.rca, inc, 1));
+    fl_buf_free(&b);
+    world_done(&w);
+}
+
 static const unit_test tests[] = {
+    UNIT_TEST(chart_series_bounded),
     UNIT_TEST(trace_edges),
     UNIT_TEST(version_split),
     UNIT_TEST(split_along_call_graph),
