@@ -693,55 +693,9 @@ void fl_det_catch_up_all(fl_detect *d)
             catch_up(d, (int32_t)i, d->svcs[i], d->closed_upto);
 }
 
-/* Prefetching. In a large fleet the state of each service is out of
- * cache and one close with data waits on ~15 scattered cache lines, one
- * after the other. Asking for the next service's lines while this one is
- * closed overlaps those waits with work. Prefetches are hints only: they
- * change no result. The lines are those close_service_bucket reads first:
- * the hot line, the ring slot and its sketch bins, the bucket's history
- * entries and the request-rate CUSUM; the slot is read through the ring
- * pointer, which the hot line holds, so it is asked for one service later
- * than the hot line (two ahead: the hot line; one ahead: the rest). */
-#if defined(__GNUC__)
-#define FL_PREFETCH(p) __builtin_prefetch((p), 1, 3)
-#else
-#define FL_PREFETCH(p) ((void)(p))
-#endif
-
-static void prefetch_hot(const fl_detect *d, uint32_t i)
-{
-    if (i < d->nsvcs && !d->idle[i] && d->svcs[i])
-        FL_PREFETCH(d->svcs[i]);
-}
-
-static void prefetch_close(const fl_detect *d, uint32_t i, int64_t b)
-{
-    if (i >= d->nsvcs || d->idle[i])
-        return;
-    const svc_state *s = d->svcs[i];
-    if (!s || !s->started || s->first_bucket > b)
-        return;
-    uint64_t u = (uint64_t)b;
-    if (s->last_data >= b) {
-        const slot *sl = &s->ring[u % s->ring_n];
-        FL_PREFETCH(sl);
-        if (sl->idx == b && sl->lat.n)
-            FL_PREFETCH(sl->lat.bins);
-    }
-    FL_PREFETCH(&s->hist16[u % HIST]);
-    FL_PREFETCH(&s->xhist[3][u % XHIST]);
-    FL_PREFETCH(&s->g[FL_SIG_REQUEST_RATE]);
-    FL_PREFETCH(&s->eb);
-    FL_PREFETCH(&s->al[FL_SIG_REQUEST_RATE].state);
-    FL_PREFETCH(&s->al[FL_SIG_ERROR_RATE].state);
-    FL_PREFETCH(&s->carry);
-}
-
 static void close_bucket(fl_detect *d, int64_t b)
 {
     for (uint32_t i = 0; i < d->nsvcs; i++) {
-        prefetch_hot(d, i + 2);
-        prefetch_close(d, i + 1, b);
         if (d->idle[i])
             continue; /* lagging, no metrics, nothing since: not touched */
         svc_state *s = d->svcs[i];
