@@ -599,11 +599,15 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
      * them) until the tail quantiles have enough samples to mean something;
      * a busy service is judged bucket by bucket */
     const fl_sketch *lat = NULL;
-    if (has && sl->lat.count >= lat_min_n[FL_SIG_LATENCY_P99] &&
+    uint64_t lat_n = has ? sl->lat.count + sl->nlat : 0;
+    if (has && lat_n >= lat_min_n[FL_SIG_LATENCY_P99] &&
         s->carry.count == 0) {
+        fl_det_slot_spill(sl); /* (inline values are fewer: no-op) */
         lat = &sl->lat;
     } else if (has || s->carry.count) {
-        if (has)
+        if (has && sl->nlat)
+            fl_sketch_merge_indices(&s->carry, sl->lat_i, sl->nlat);
+        else if (has)
             fl_sketch_merge(&s->carry, &sl->lat);
         s->carry_buckets++;
         if (s->carry.count >= lat_min_n[FL_SIG_LATENCY_P99] ||
@@ -630,6 +634,7 @@ static void close_service_bucket(fl_detect *d, int32_t id, svc_state *s,
     if (has) {
         sl->idx = INT64_MIN;
         sl->n = sl->err = 0;
+        sl->nlat = 0;
         fl_sketch_reset(&sl->lat);
         memset(sl->up, 0, sizeof sl->up);
     }
@@ -741,6 +746,7 @@ static void jump_gap(fl_detect *d, int64_t to)
             if (s->ring[k].idx != INT64_MIN && s->ring[k].idx <= to) {
                 s->ring[k].idx = INT64_MIN;
                 s->ring[k].n = s->ring[k].err = 0;
+                s->ring[k].nlat = 0;
                 fl_sketch_reset(&s->ring[k].lat);
                 memset(s->ring[k].up, 0, sizeof s->ring[k].up);
             }
@@ -948,6 +954,7 @@ bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
     if (sl->idx != b) {
         sl->idx = b;
         sl->n = sl->err = 0;
+        sl->nlat = 0;
         fl_sketch_reset(&sl->lat);
         memset(sl->up, 0, sizeof sl->up);
     }
@@ -970,7 +977,16 @@ bool fl_detect_request(fl_detect *d, int32_t id, const fl_event *ev,
             }
         }
     }
-    if (!isnan(ev->latency_ms))
-        fl_sketch_add(&sl->lat, ev->latency_ms);
+    if (!isnan(ev->latency_ms)) {
+        /* a bucket's first few latencies stay inline (detect_int.h,
+         * FL_SKETCH_INLINE_MAX); the next one moves them to the sketch */
+        int32_t li = fl_sketch_index(&sl->lat, ev->latency_ms);
+        if (sl->lat.count == 0 && sl->nlat < FL_SKETCH_INLINE_MAX) {
+            sl->lat_i[sl->nlat++] = li;
+        } else {
+            fl_det_slot_spill(sl);
+            fl_sketch_add_index(&sl->lat, li);
+        }
+    }
     return true;
 }

@@ -34,9 +34,31 @@
 #define MET_SP_MEMORY 500 /* samples the spread baseline remembers */
 #define MET_MEMORY 120     /* samples an EWMA baseline remembers (alpha =
                             * 2 / (MET_MEMORY + 1)) */
+/* Sketch indices kept inline (sketch.c). A ring slot holds the first
+ * FL_SKETCH_INLINE_MAX latencies of its bucket as bin indices instead of
+ * in its sketch: in a large fleet most buckets of most services hold a few
+ * requests, and merging a sparse sketch into the latency carry walked (and
+ * resetting it cleared) every bin of a window spanning the values, ~230
+ * bins per decade, out of cache. The indices replay exactly what the
+ * sketch would have held (fl_sketch_merge_indices), so every quantile and
+ * every saved state is the one the sketch gives. */
+#define FL_SKETCH_INLINE_MAX 8
+#define FL_SKETCH_ZERO INT32_MIN /* index of a value below the first bin */
+/* The bin index of v in s (FL_SKETCH_ZERO below FL_SKETCH_MIN_VALUE),
+ * before the window's clamping: fl_sketch_add(s, v) adds this index. */
+int32_t fl_sketch_index(const fl_sketch *s, double v);
+void fl_sketch_add_index(fl_sketch *s, int32_t idx);
+/* dst += the sketch that adding idx[0..k) in order to an empty sketch
+ * would build (k <= FL_SKETCH_INLINE_MAX): fl_sketch_merge's result. */
+void fl_sketch_merge_indices(fl_sketch *dst, const int32_t *idx, uint32_t k);
+
 typedef struct {
     int64_t idx; /* bucket index held; INT64_MIN when empty */
     uint32_t n, err;
+    /* latencies: the first nlat as indices in lat_i while lat is empty,
+     * all of them in lat from the one after (slot_lat_add, detect.c) */
+    uint32_t nlat;
+    int32_t lat_i[FL_SKETCH_INLINE_MAX];
     fl_sketch lat;
     struct {
         int32_t svc;
@@ -186,6 +208,15 @@ static inline uint32_t fl_det_hist_e(const svc_state *s, uint64_t i)
 void fl_det_hist_set(svc_state *s, uint64_t i, uint32_t n, uint32_t e);
 /* Clears the whole history (keeps its width). */
 void fl_det_hist_clear(svc_state *s);
+
+/* Moves a slot's inline latencies into its sketch (the same sketch adding
+ * them one by one builds). */
+static inline void fl_det_slot_spill(slot *sl)
+{
+    for (uint32_t j = 0; j < sl->nlat; j++)
+        fl_sketch_add_index(&sl->lat, sl->lat_i[j]);
+    sl->nlat = 0;
+}
 
 /* Closes the idle buckets a service has skipped (detect.c, "Idle
  * buckets") up to the last closed one: every service's state is then the

@@ -8,7 +8,7 @@
  * FL_SKETCH_MAX_BINS (beyond it the extreme bins absorb the tail, which
  * only loosens accuracy for values 10^17 apart).
  */
-#include "fl_detect.h"
+#include "detect_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +35,25 @@ void fl_sketch_reset(fl_sketch *s)
     s->n = 0;
     s->count = 0;
     s->zeros = 0;
+}
+
+/* The window [*lo, *lo + *n) ensure() grows to for index idx (the same
+ * arithmetic, without the bins): the inline values of a sparse ring slot
+ * replay it to get the indices a sketch of them would hold. */
+static void grow_window(int32_t *lo, uint32_t *n, int32_t idx)
+{
+    if (*n == 0) {
+        *lo = idx - 8;
+        *n = 16;
+        return;
+    }
+    int32_t hi = *lo + (int32_t)*n;
+    if (idx >= *lo && idx < hi)
+        return;
+    int32_t nlo = idx < *lo ? idx - 8 : *lo;
+    int32_t nhi = idx >= hi ? idx + 9 : hi;
+    *lo = nlo;
+    *n = (uint32_t)(nhi - nlo);
 }
 
 static void ensure(fl_sketch *s, int32_t idx)
@@ -75,33 +94,87 @@ static void ensure(fl_sketch *s, int32_t idx)
     s->n = nn;
 }
 
-static int32_t clamp_index(const fl_sketch *s, int32_t idx)
+static int32_t clamp_window(int32_t lo, uint32_t n, int32_t idx)
 {
-    if (s->n == 0)
+    if (n == 0)
         return idx;
     /* keep the window within FL_SKETCH_MAX_BINS, counting the padding
      * ensure() adds (8 below, 9 above): the far tails collapse */
-    int32_t hi = s->lo + (int32_t)s->n;
-    if (idx < s->lo && hi - (idx - 8) > FL_SKETCH_MAX_BINS)
+    int32_t hi = lo + (int32_t)n;
+    if (idx < lo && hi - (idx - 8) > FL_SKETCH_MAX_BINS)
         return hi - FL_SKETCH_MAX_BINS + 8;
-    if (idx >= hi && idx + 9 - s->lo > FL_SKETCH_MAX_BINS)
-        return s->lo + FL_SKETCH_MAX_BINS - 9;
+    if (idx >= hi && idx + 9 - lo > FL_SKETCH_MAX_BINS)
+        return lo + FL_SKETCH_MAX_BINS - 9;
     return idx;
+}
+
+static int32_t clamp_index(const fl_sketch *s, int32_t idx)
+{
+    return clamp_window(s->lo, s->n, idx);
+}
+
+int32_t fl_sketch_index(const fl_sketch *s, double v)
+{
+    if (!(v >= FL_SKETCH_MIN_VALUE))
+        return FL_SKETCH_ZERO;
+    if (v > 1e300)
+        v = 1e300; /* infinities count in the top bin, never as an index */
+    return (int32_t)ceil(log(v) * s->inv_log_gamma);
+}
+
+void fl_sketch_add_index(fl_sketch *s, int32_t idx)
+{
+    s->count++;
+    if (idx == FL_SKETCH_ZERO) {
+        s->zeros++;
+        return;
+    }
+    idx = clamp_index(s, idx);
+    ensure(s, idx);
+    s->bins[idx - s->lo]++;
 }
 
 void fl_sketch_add(fl_sketch *s, double v)
 {
-    s->count++;
-    if (!(v >= FL_SKETCH_MIN_VALUE)) {
-        s->zeros++;
-        return;
+    fl_sketch_add_index(s, fl_sketch_index(s, v));
+}
+
+void fl_sketch_merge_indices(fl_sketch *dst, const int32_t *idx, uint32_t k)
+{
+    /* the bins a sketch built by adding idx[0..k) in order would hold:
+     * its window, replayed, clamps each index as fl_sketch_add would */
+    int32_t c[FL_SKETCH_INLINE_MAX];
+    int32_t lo = 0;
+    uint32_t n = 0, m = 0;
+    uint64_t zeros = 0;
+    if (k > FL_SKETCH_INLINE_MAX)
+        k = FL_SKETCH_INLINE_MAX; /* callers hold at most this many */
+    for (uint32_t j = 0; j < k; j++) {
+        if (idx[j] == FL_SKETCH_ZERO) {
+            zeros++;
+            continue;
+        }
+        int32_t x = clamp_window(lo, n, idx[j]);
+        grow_window(&lo, &n, x);
+        /* insertion sort: fl_sketch_merge walks the bins upwards */
+        uint32_t p = m++;
+        while (p > 0 && c[p - 1] > x) {
+            c[p] = c[p - 1];
+            p--;
+        }
+        c[p] = x;
     }
-    if (v > 1e300)
-        v = 1e300; /* infinities count in the top bin, never as an index */
-    int32_t idx = (int32_t)ceil(log(v) * s->inv_log_gamma);
-    idx = clamp_index(s, idx);
-    ensure(s, idx);
-    s->bins[idx - s->lo]++;
+    dst->count += k;
+    dst->zeros += zeros;
+    for (uint32_t j = 0; j < m;) {
+        uint32_t e = j + 1;
+        while (e < m && c[e] == c[j])
+            e++;
+        int32_t x = clamp_index(dst, c[j]);
+        ensure(dst, x);
+        dst->bins[x - dst->lo] += e - j;
+        j = e;
+    }
 }
 
 void fl_sketch_merge(fl_sketch *dst, const fl_sketch *src)

@@ -253,7 +253,18 @@ static void pack_slot(msgpack_packer *pk, const slot *sl)
     fl_pk_key(pk, "up");
     pack_pairs(pk, &sl->up[0].svc, &sl->up[0].err, sizeof sl->up[0]);
     fl_pk_key(pk, "lat");
-    pack_sketch(pk, &sl->lat);
+    if (sl->nlat) {
+        /* inline latencies (detect_int.h): saved as the sketch they make,
+         * so the layout and the bytes are those of the sketch alone */
+        fl_sketch t;
+        fl_sketch_init(&t, SKETCH_ALPHA);
+        for (uint32_t j = 0; j < sl->nlat; j++)
+            fl_sketch_add_index(&t, sl->lat_i[j]);
+        pack_sketch(pk, &t);
+        fl_sketch_free(&t);
+    } else {
+        pack_sketch(pk, &sl->lat);
+    }
 }
 
 static void pack_samples(msgpack_packer *pk, const fl_time *t, const double *x,
@@ -679,6 +690,7 @@ static bool unpack_slot(ctx *c, const msgpack_object *o, slot *sl,
                               ", belongs in slot %" PRIu64,
                           idx, pos, (uint64_t)idx % ring_n);
     sl->idx = idx;
+    sl->nlat = 0; /* restored latencies are in the sketch */
     return fl_rd_f_u32(rd, o, "n", UINT32_MAX, &sl->n) &&
            fl_rd_f_u32(rd, o, "err", UINT32_MAX, &sl->err) &&
            unpack_pairs(rd, o, "up", c->nservices, &sl->up[0].svc,

@@ -2,6 +2,7 @@
  * the exact sample quantile, merge, reset, zeros, bounded bins. */
 #define _POSIX_C_SOURCE 200809L
 #include "../../detect/fl_detect.h"
+#include "../../detect/detect_int.h" /* inline indices */
 #include "unit.h"
 
 #include <stdlib.h>
@@ -366,6 +367,73 @@ static void single_value(void)
     }
 }
 
+
+/* A value for the inline-index test: typical latencies, zeros (below the
+ * first bin, NaN), and extremes far enough apart to hit the window cap. */
+static double odd_value(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    double u = (double)(*st >> 11) / 9007199254740992.0;
+    switch (*st % 6) {
+    case 0:
+        return 0.0;
+    case 1:
+        return u < 0.5 ? 1e-4 : NAN;
+    case 2:
+        return exp(-6.9 + u * 700.0); /* 1e-3 .. 1e300 */
+    default:
+        return 5.0 + 200.0 * u;
+    }
+}
+
+/* fl_sketch_merge_indices (a ring slot's inline latencies) must leave the
+ * destination exactly as merging the sketch built from the same values in
+ * the same order: same window, bins, counts, so same quantiles and saved
+ * bytes. Random batches of up to FL_SKETCH_INLINE_MAX values, including
+ * zeros and spreads beyond FL_SKETCH_MAX_BINS, into destinations that are
+ * empty, narrow or wide. */
+static void merge_indices_equals_merge(void)
+{
+    uint64_t st = 0x9e3779b97f4a7c15ULL;
+    for (int trial = 0; trial < 20000; trial++) {
+        fl_sketch a, b, src;
+        fl_sketch_init(&a, ALPHA);
+        fl_sketch_init(&b, ALPHA);
+        fl_sketch_init(&src, ALPHA);
+        (void)odd_value(&st); /* a fresh draw for this trial's sizes */
+        int pre = (int)(st % 5 == 0 ? 0 : st % 40);
+        for (int i = 0; i < pre; i++) {
+            double v = trial % 3 ? 5.0 + (double)(i * 37 % 200) : odd_value(&st);
+            fl_sketch_add(&a, v);
+            fl_sketch_add(&b, v);
+        }
+        int32_t idx[FL_SKETCH_INLINE_MAX];
+        uint32_t k = (uint32_t)(st % (FL_SKETCH_INLINE_MAX + 1));
+        for (uint32_t j = 0; j < k; j++) {
+            double v = odd_value(&st);
+            idx[j] = fl_sketch_index(&src, v);
+            fl_sketch_add(&src, v);
+        }
+        fl_sketch_merge(&a, &src);
+        fl_sketch_merge_indices(&b, idx, k);
+        CHECK_EQ_U64(a.count, b.count);
+        CHECK_EQ_U64(a.zeros, b.zeros);
+        CHECK_EQ(a.n, b.n);
+        if (a.n && a.n == b.n) {
+            CHECK_EQ(a.lo, b.lo);
+            CHECK_MSG(memcmp(a.bins, b.bins, a.n * sizeof *a.bins) == 0,
+                      "trial %d: bins differ", trial);
+        }
+        fl_sketch_free(&a);
+        fl_sketch_free(&b);
+        fl_sketch_free(&src);
+        if (unit_failures())
+            return;
+    }
+}
+
 static const unit_test tests[] = {
     UNIT_TEST(quantiles_lognormal),   UNIT_TEST(quantiles_uniform),
     UNIT_TEST(quantiles_bimodal),     UNIT_TEST(quantiles_small_counts),
@@ -374,5 +442,6 @@ static const unit_test tests[] = {
     UNIT_TEST(small_values_are_zero), UNIT_TEST(huge_spread_bounded),
     UNIT_TEST(extreme_spread_capped), UNIT_TEST(window_cap_edges),
     UNIT_TEST(single_value),          UNIT_TEST(add_infinity),
+    UNIT_TEST(merge_indices_equals_merge),
 };
 UNIT_SUITE(unit_suite_sketch, "sketch", tests);
