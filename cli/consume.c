@@ -103,6 +103,12 @@ static part *part_get(fl_consumer *c, const char *topic, int32_t partition)
 static int64_t start_offset(void *ud, const char *topic, int32_t partition)
 {
     fl_consumer *c = ud;
+    /* a partition this process read before (revoked, now back): where it
+     * stopped; else where the checkpoint loaded at start says */
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i].partition == partition && c->parts[i].next_offset >= 0 &&
+            strcmp(c->parts[i].topic, topic) == 0)
+            return c->parts[i].next_offset;
     return fl_state_offsets_find(&c->resume, topic, partition);
 }
 
