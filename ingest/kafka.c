@@ -212,6 +212,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         rd_kafka_topic_partition_list_destroy(cm);
         rd_kafka_assign(rk, parts);
+        /* a new assignment starts unpaused (the caller's flow control
+         * starts over), whatever the client kept from before */
+        rd_kafka_resume_partitions(rk, parts);
         if (k->on_assign) {
             fl_kafka_tp *tps = tp_list(parts);
             k->on_assign(k->ud, tps, (size_t)parts->cnt);
