@@ -16,17 +16,6 @@
 #       counted twice);
 #   (2) after each kill, every report file in --report is complete (no
 #       partial .md/.html; atomic writes leave at most a temp file);
-#   (3) after each kill, the state the next run restores holds what an
-#       uninterrupted run holds over exactly the same prefix: the checkpoint
-#       is loaded by consume over an empty topic (it reads nothing more);
-#       the first N messages of each partition (N from the checkpoint) are
-#       copied with kcat to fresh topics, partition for partition, and
-#       consumed from scratch; both are finished as at end of input and
-#       their counters must be equal (lines, bad lines by reason, events,
-#       requests, changes, services). Only the counters: the incidents of
-#       the two differ in detail at such a cut (each partition cut at a
-#       different event time); not explained yet, see the report of issue
-#       8. The end-to-end check (1) compares incidents byte for byte.
 set -u
 B=${1:-build/rel}
 KILLS=${2:-5}
@@ -50,7 +39,7 @@ trap cleanup EXIT
 
 mkfifo "$T/mc.in"
 : >"$T/mc.out"
-"$MOCK" 3 logs:4 changes:1 empty:1 <"$T/mc.in" >"$T/mc.out" 2>"$T/mc.err" &
+"$MOCK" 3 logs:4 changes:1 <"$T/mc.in" >"$T/mc.out" 2>"$T/mc.err" &
 MOCK_PID=$!
 exec 7>"$T/mc.in"
 i=0
@@ -152,61 +141,6 @@ else
     bad "partial reports" "$partial partial report files"
 fi
 
-# (3) restored state == an uninterrupted run over the same prefix
-mock_cmd() { # mock_cmd CMD: sends a command and waits for its answer
-    n=$(wc -l <"$T/mc.out")
-    echo "$1" >&7
-    i=0
-    while [ "$(wc -l <"$T/mc.out")" -le "$n" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-}
-same=0
-diffs=0
-k=0
-while [ $k -lt "$KILLS" ]; do
-    k=$((k + 1))
-    [ -d "$T/snap$k" ] || continue # killed before the first checkpoint
-    # the offsets the snapshot holds, as the next run traced them on restore
-    NEXT="$T/kill$((k + 1)).err"
-    [ $k -eq "$KILLS" ] && NEXT="$T/resumed.err"
-    grep "^faultline trace: resume " "$NEXT" >"$T/snap$k.resume"
-    # the restored state, finished as at end of input: loaded by consume
-    # over an empty topic (it reads nothing more)
-    FAULTLINE_KAFKA_TRACE=1 "$FL" consume --brokers "$BROKERS" --topics empty \
-        --group "chk$k" --state-dir "$T/snap$k" --exit-on-idle 0 \
-        --idle-timeout 1s --json >"$T/restored$k.json" 2>"$T/restored$k.err" &
-    RPID=$!
-    # the same prefix (the first N messages of each partition, N from the
-    # checkpoint) copied to fresh topics, partition for partition, and
-    # consumed from scratch without interruption
-    mock_cmd "topic p${k}logs 4"
-    mock_cmd "topic p${k}changes 1"
-    sed -n 's/^faultline trace: resume \(.*\)\[\([0-9]*\)\]@\([0-9]*\)$/\1 \2 \3/p' \
-        "$T/snap$k.resume" | while read -r tp p n; do
-        [ "$n" -gt 0 ] || continue
-        kcat -C -b "$BROKERS" -t "$tp" -p "$p" -o beginning -c "$n" -e -q \
-            -f '%s\n' 2>/dev/null | kcat -P -b "$BROKERS" -t "p$k$tp" -p "$p" 2>/dev/null
-    done
-    "$FL" consume --brokers "$BROKERS" --topics "p${k}logs,p${k}changes" \
-        --group "pre$k" --exit-on-idle 1 --idle-timeout 60s --json \
-        >"$T/prefix$k.json" 2>"$T/prefix$k.err"
-    wait $RPID
-    if python3 - "$T/restored$k.json" "$T/prefix$k.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-sys.exit(0 if a["stats"] == b["stats"] and a["stats"]["lines"] > 0 else 1)
-PY
-    then
-        same=$((same + 1))
-    else
-        diffs=$((diffs + 1))
-        echo "# restart $k: $(grep -o '"stats".*' "$T/prefix$k.json") vs $(grep -o '"stats".*' "$T/restored$k.json")"
-    fi
-done
-if [ $diffs -eq 0 ] && [ $same -gt 0 ]; then
-    ok "restored state holds what an uninterrupted run over the checkpoint's prefix holds ($same of $KILLS restarts had a checkpoint; every counter equal: lines, bad lines by reason, events, requests, changes, services)"
-else
-    bad "restored state vs a run over the prefix" "$diffs differ, $same equal"
-fi
 echo quit >&7
 exec 7>&-
 wait "$MOCK_PID" 2>/dev/null
