@@ -37,6 +37,11 @@ typedef struct {
     bool paused;       /* too far ahead of the slowest partition */
     fl_future_gate gate; /* future-skew cap of this partition */
     uint64_t messages;
+    /* this ownership period (since the last assignment): the first offset
+     * read, how many messages, and how many did not follow the previous
+     * one (a gap or a rewind); traced when the partition is revoked */
+    int64_t own_first;
+    uint64_t own_count, own_jumps;
     fl_decoder *dec;     /* the topic's format from the config, else NULL */
     const char *service; /* for lines naming none: the config's, or the topic */
 } part;
@@ -62,7 +67,9 @@ struct fl_consumer {
     fl_time first_msg_wall, last_msg_wall; /* for the throughput figure */
     fl_time last_tick;
     uint64_t messages;
+    uint64_t revokes, lost;
     bool fatal;
+    bool closing; /* the final checkpoint is written: revokes only log */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -93,13 +100,88 @@ static part *part_get(fl_consumer *c, const char *topic, int32_t partition)
     pt->gate = (fl_future_gate)FL_FUTURE_GATE_INIT;
     pt->last_wall = fl_wall_now();
     pt->next_offset = -1;
+    pt->own_first = -1;
     return pt;
 }
 
 static int64_t start_offset(void *ud, const char *topic, int32_t partition)
 {
     fl_consumer *c = ud;
+    /* a partition this process read before (revoked, now back): where it
+     * stopped; else where the checkpoint loaded at start says */
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i].partition == partition && c->parts[i].next_offset >= 0 &&
+            strcmp(c->parts[i].topic, topic) == 0)
+            return c->parts[i].next_offset;
     return fl_state_offsets_find(&c->resume, topic, partition);
+}
+
+static bool save_state(fl_consumer *c);
+static bool commit_owned(fl_consumer *c, bool all);
+
+static void on_assign(void *ud, const fl_kafka_tp *tps, size_t n)
+{
+    fl_consumer *c = ud;
+    bool trace = fl_kafka_trace();
+    for (size_t i = 0; i < n; i++) {
+        part *pt = part_get(c, tps[i].topic, tps[i].partition);
+        pt->own_first = -1;
+        pt->own_count = pt->own_jumps = 0;
+        if (tps[i].offset >= 0)
+            pt->next_offset = tps[i].offset;
+        if (trace)
+            fprintf(stderr, "faultline trace: assign %s[%d]@%lld\n", tps[i].topic,
+                    (int)tps[i].partition, (long long)tps[i].offset);
+    }
+}
+
+/*
+ * A revoke (see the rebalance notes in ingest/kafka.c). The state is one
+ * pipeline for everything this instance has read, not one per partition:
+ * detection and ranking correlate services across partitions, and a
+ * service's lines stay in one partition (keyed by service), so its
+ * baseline lives with whoever reads that partition. What must not happen
+ * on a rebalance is loss or double reading at the offset level, so the
+ * revoked partitions' progress is checkpointed and committed here, while
+ * they are still ours; the next owner starts exactly there (it takes the
+ * larger of its own checkpoint's offset and the committed one). The
+ * events already read stay in this instance's state; the new owner
+ * builds its own baseline for those services from where it starts. When
+ * the assignment was lost (session timeout: the group may already have
+ * given the partitions to someone else), the state is saved but nothing
+ * is committed.
+ */
+static void on_revoke(void *ud, const fl_kafka_tp *tps, size_t n, bool lost)
+{
+    fl_consumer *c = ud;
+    c->revokes++;
+    if (!c->closing) {
+        if (lost) {
+            c->lost++;
+            save_state(c);
+        } else if (c->o->state_dir && save_state(c)) {
+            /* without a state dir nothing is ever committed (a restart
+             * reads from the start: it has no state for what it skipped) */
+            commit_owned(c, true);
+        }
+    }
+    bool trace = fl_kafka_trace();
+    for (size_t i = 0; i < n; i++) {
+        part *pt = part_get(c, tps[i].topic, tps[i].partition);
+        if (trace)
+            fprintf(stderr, "faultline trace: revoke%s %s[%d] first=%lld next=%lld "
+                            "count=%llu jumps=%llu\n",
+                    lost ? "-lost" : "", pt->topic, (int)pt->partition,
+                    (long long)pt->own_first, (long long)pt->next_offset,
+                    (unsigned long long)pt->own_count,
+                    (unsigned long long)pt->own_jumps);
+        pt->assigned = false;
+        if (pt->paused)
+            fl_kafka_pause(c->k, pt->topic, pt->partition, false);
+        pt->paused = false;
+        pt->own_first = -1;
+        pt->own_count = pt->own_jumps = 0;
+    }
 }
 
 static void refresh_assignment(fl_consumer *c)
@@ -174,6 +256,11 @@ static void flow_control(fl_consumer *c)
             fl_kafka_pause(c->k, pt->topic, pt->partition, false);
             pt->paused = false;
             pt->last_wall = fl_wall_now();
+            /* paused after it had read to its end, it gets no second EOF
+             * event: at its end by the client's last known high watermark
+             * (confirm_end asks the broker before any exit) */
+            if (fl_kafka_lag(c->k, pt->topic, pt->partition, pt->next_offset) == 0)
+                pt->eof_wall = pt->last_wall;
         }
     }
 }
@@ -187,6 +274,11 @@ static void handle_message(fl_consumer *c, const fl_kafka_msg *m)
     c->last_msg_wall = pt->last_wall;
     pt->eof_wall = 0;
     pt->messages++;
+    if (pt->own_first < 0)
+        pt->own_first = m->offset;
+    else if (m->offset != pt->next_offset)
+        pt->own_jumps++;
+    pt->own_count++;
     pt->next_offset = m->offset + 1;
     fl_stats *st = fl_pipeline_stats_mut(c->p);
     size_t n = m->len;
@@ -270,7 +362,88 @@ static void on_incident(void *ud, const fl_incident *inc)
     }
 }
 
-static bool checkpoint(fl_consumer *c)
+/* Commits the next offset of every assigned partition; with `all`, the
+ * offsets of every partition ever read are offered (a revoke: they are
+ * still assigned, and fl_kafka_commit_offsets keeps only the owned). */
+static bool commit_owned(fl_consumer *c, bool all)
+{
+    fl_kafka_tp *tps = fl_calloc(c->nparts + 1, sizeof *tps);
+    size_t n = 0;
+    for (size_t i = 0; i < c->nparts; i++) {
+        const part *pt = &c->parts[i];
+        if ((!pt->assigned && !all) || pt->next_offset < 0)
+            continue;
+        snprintf(tps[n].topic, sizeof tps[n].topic, "%s", pt->topic);
+        tps[n].partition = pt->partition;
+        tps[n].offset = pt->next_offset;
+        n++;
+    }
+    bool ok = fl_kafka_commit_offsets(c->k, tps, n);
+    free(tps);
+    if (!ok)
+        fprintf(stderr, "faultline consume: %s\n", fl_kafka_last_error(c->k));
+    return ok;
+}
+
+/* Writes the state with the offsets it covers; no commit. */
+
+/*
+ * Each partition's event time (the largest event time read from it) lives
+ * beside the checkpoint in `partition-times`, lines "topic<TAB>partition<TAB>
+ * nanoseconds", written atomically right after each checkpoint. Without it
+ * a restarted consumer would know no partition's time until that partition
+ * delivers again: a quiet one (a change-event topic) would hold time back
+ * for --idle-timeout, and a restart with nothing left to read would finish
+ * at the checkpoint's time instead of where the data ends. It is a
+ * separate file, not a checkpoint field, so the checkpoint format (and its
+ * corruption checks) stay as they are; when it is missing, stale (a crash
+ * between the two writes leaves an older one: times only lower) or
+ * unreadable, partitions start without a time, as before. Read bounded:
+ * at most 65536 lines, each checked.
+ */
+static void save_times(fl_consumer *c)
+{
+    fl_buf b = {0};
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i].max_ts != FL_TIME_NONE)
+            fl_buf_printf(&b, "%s\t%d\t%lld\n", c->parts[i].topic,
+                          (int)c->parts[i].partition,
+                          (long long)c->parts[i].max_ts);
+    char path[4096], errstr[256];
+    snprintf(path, sizeof path, "%s/partition-times", c->o->state_dir);
+    if (fl_buf_write_file(&b, path, errstr, sizeof errstr) != FL_OK && !c->o->quiet)
+        fprintf(stderr, "faultline consume: %s\n", errstr);
+    fl_buf_free(&b);
+}
+
+static void load_times(fl_consumer *c)
+{
+    char path[4096], line[512];
+    snprintf(path, sizeof path, "%s/partition-times", c->o->state_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    for (int n = 0; n < 65536 && fgets(line, sizeof line, f); n++) {
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t1 || !t2 || t1 == line)
+            continue;
+        *t1 = '\0';
+        char *e1, *e2;
+        long part_no = strtol(t1 + 1, &e1, 10);
+        long long ts = strtoll(t2 + 1, &e2, 10);
+        if (e1 != t2 || (*e2 != '\n' && *e2 != '\0') || part_no < 0 ||
+            part_no > INT32_MAX || ts <= 0)
+            continue;
+        /* only partitions the checkpoint covers */
+        if (fl_state_offsets_find(&c->resume, line, (int32_t)part_no) < 0)
+            continue;
+        part *pt = part_get(c, line, (int32_t)part_no);
+        pt->max_ts = (fl_time)ts;
+    }
+    fclose(f);
+}
+
+static bool save_state(fl_consumer *c)
 {
     if (!c->o->state_dir)
         return true;
@@ -280,6 +453,20 @@ static bool checkpoint(fl_consumer *c)
         if (c->parts[i].next_offset >= 0)
             fl_state_offsets_add(&offs, c->parts[i].topic, c->parts[i].partition,
                                  c->parts[i].next_offset);
+    /* the offsets restored at start for partitions not read since (not
+     * assigned yet, or owned by another instance) are carried forward: the
+     * state still covers those events, and a process killed before its
+     * first assignment must not checkpoint them away */
+    for (size_t i = 0; i < c->resume.n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < c->nparts && !seen; j++)
+            seen = c->parts[j].next_offset >= 0 &&
+                   c->parts[j].partition == c->resume.partitions[i] &&
+                   strcmp(c->parts[j].topic, c->resume.topics[i]) == 0;
+        if (!seen)
+            fl_state_offsets_add(&offs, c->resume.topics[i], c->resume.partitions[i],
+                                 c->resume.offsets[i]);
+    }
     bool ok = fl_state_save(c->o->state_dir, c->p, &offs, errstr, sizeof errstr);
     fl_state_offsets_free(&offs);
     c->last_checkpoint = fl_wall_now();
@@ -289,17 +476,20 @@ static bool checkpoint(fl_consumer *c)
     }
     c->cs->checkpoints++;
     c->cs->last_checkpoint_wall = c->last_checkpoint;
-    /* only now are these offsets covered: store and commit them (stored
-     * here, per partition, rather than per message) */
-    for (size_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].assigned && c->parts[i].next_offset > 0)
-            fl_kafka_store(c->k, c->parts[i].topic, c->parts[i].partition,
-                           c->parts[i].next_offset - 1);
-    if (!fl_kafka_commit(c->k)) {
-        fprintf(stderr, "faultline consume: %s\n", fl_kafka_last_error(c->k));
-        return false;
-    }
+    save_times(c);
     return true;
+}
+
+static bool checkpoint(fl_consumer *c)
+{
+    if (!c->o->state_dir)
+        return true;
+    if (!save_state(c))
+        return false;
+    /* only now are these offsets covered: commit them, for the partitions
+     * this instance owns (fl_kafka_commit_offsets checks that against the
+     * client's own assignment as well) */
+    return commit_owned(c, false);
 }
 
 static void prom_label(fl_buf *b, const char *s)
@@ -476,6 +666,13 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         }
         if (e == FL_OK && !o->quiet)
             fprintf(stderr, "faultline consume: resumed from %s\n", errstr);
+        if (e == FL_OK)
+            load_times(&c);
+        if (e == FL_OK && fl_kafka_trace())
+            for (size_t i = 0; i < c.resume.n; i++)
+                fprintf(stderr, "faultline trace: resume %s[%d]@%lld\n",
+                        c.resume.topics[i], (int)c.resume.partitions[i],
+                        (long long)c.resume.offsets[i]);
     }
     /* change events given as files are read first (JSON lines or msgpack) */
     for (size_t i = 0; i < o->ndeploys; i++) {
@@ -487,7 +684,8 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         }
     }
     fl_kafka_conf kc = {o->brokers, o->group, (const char *const *)o->topics,
-                        o->ntopics, o->props, o->nprops, start_offset, &c};
+                        o->ntopics, o->props, o->nprops, start_offset, &c,
+                        on_revoke, on_assign};
     c.k = fl_kafka_new(&kc, errstr, sizeof errstr);
     if (!c.k) {
         fprintf(stderr, "faultline consume: %s\n", errstr);
@@ -596,10 +794,27 @@ int fl_consume_run(fl_cli_opts *o, fl_consume_stats *cs)
         if (ev == FL_KAFKA_NONE && cs->on_idle)
             cs->on_idle(cs->ud);
     }
-    /* stop: everything read is in the pipeline; checkpoint, then commit */
+    /* stop: everything read is in the pipeline; checkpoint, then commit;
+     * the revoke that closing the consumer brings only logs (the state
+     * may be finished below, and must not be saved so) */
     checkpoint(&c);
+    c.closing = true;
     if (finish) {
-        /* end of input, as replay: close what is complete, rank what is open */
+        /* end of input, as replay: every partition is at its end, so all
+         * count as idle and time moves to the largest event time read
+         * (global_time would still wait --idle-timeout for them; and a
+         * partition with nothing to read since a restart has no event time
+         * at all, which would leave time where the checkpoint had it); then
+         * close what is complete, rank what is open */
+        fl_time hi = FL_TIME_NONE;
+        for (size_t i = 0; i < c.nparts; i++)
+            if (c.parts[i].max_ts != FL_TIME_NONE &&
+                (hi == FL_TIME_NONE || c.parts[i].max_ts > hi))
+                hi = c.parts[i].max_ts;
+        if (hi != FL_TIME_NONE && (c.wm == FL_TIME_NONE || hi > c.wm)) {
+            c.wm = hi;
+            fl_pipeline_advance(c.p, hi);
+        }
         fl_pipeline_finish(c.p);
     }
     if (o->json || (o->report && finish)) {

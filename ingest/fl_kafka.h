@@ -19,6 +19,12 @@
 
 typedef struct fl_kafka fl_kafka;
 
+typedef struct fl_kafka_tp {
+    char topic[256];
+    int32_t partition;
+    int64_t offset; /* where relevant: an offset, else -1 */
+} fl_kafka_tp;
+
 typedef struct {
     const char *brokers;
     const char *group;
@@ -30,6 +36,16 @@ typedef struct {
      * -1 for the group's committed offset. May be NULL. */
     int64_t (*start_offset)(void *ud, const char *topic, int32_t partition);
     void *ud;
+    /* Called inside the poll that revokes partitions, while they are still
+     * assigned (the eager protocol: before the group rejoins), so the
+     * caller can checkpoint and commit their progress; `lost` when the
+     * membership was lost (session timeout, fenced): a commit would be
+     * refused or, worse, race the new owner, so none must be made. */
+    void (*on_revoke)(void *ud, const struct fl_kafka_tp *tps, size_t n,
+                      bool lost);
+    /* Called after an assignment with the offsets each partition starts
+     * at (-1: the group's committed offset, else auto.offset.reset). */
+    void (*on_assign)(void *ud, const struct fl_kafka_tp *tps, size_t n);
 } fl_kafka_conf;
 
 typedef enum {
@@ -50,10 +66,6 @@ typedef struct {
     int64_t ts_ms;       /* the broker/producer timestamp, -1 if none */
 } fl_kafka_msg;
 
-typedef struct {
-    char topic[256];
-    int32_t partition;
-} fl_kafka_tp;
 
 fl_kafka *fl_kafka_new(const fl_kafka_conf *conf, char *errstr, size_t errlen);
 /* Closes the consumer (leaving the group cleanly) and frees it. */
@@ -70,6 +82,16 @@ void fl_kafka_store(fl_kafka *k, const char *topic, int32_t partition,
 /* Commits stored offsets synchronously; false (with the reason in
  * fl_kafka_last_error) when the commit failed. */
 bool fl_kafka_commit(fl_kafka *k);
+/* Commits, synchronously, the next offset to read of each listed
+ * partition that is in the current assignment (librdkafka's own view, asked
+ * at the time): a partition this instance does not own is never committed,
+ * whatever the caller believes. Returns false (reason in
+ * fl_kafka_last_error) when the commit failed. With the environment
+ * variable FAULTLINE_KAFKA_TRACE set, each committed and each skipped
+ * partition is written to stderr (tests check ownership with it). */
+bool fl_kafka_commit_offsets(fl_kafka *k, const fl_kafka_tp *tps, size_t n);
+/* True when FAULTLINE_KAFKA_TRACE is set. */
+bool fl_kafka_trace(void);
 /* The current assignment; returns the count, fills up to max. */
 size_t fl_kafka_assignment(fl_kafka *k, fl_kafka_tp *out, size_t max);
 /* Asks the partition's leader for its end: 1 when next_offset is at it,

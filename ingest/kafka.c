@@ -14,6 +14,8 @@
 struct fl_kafka {
     rd_kafka_t *rk;
     int64_t (*start_offset)(void *ud, const char *topic, int32_t partition);
+    void (*on_revoke)(void *ud, const fl_kafka_tp *tps, size_t n, bool lost);
+    void (*on_assign)(void *ud, const fl_kafka_tp *tps, size_t n);
     void *ud;
     rd_kafka_message_t *last;
     bool rebalanced;
@@ -22,21 +24,94 @@ struct fl_kafka {
     uint64_t client_errors;
 };
 
-/* Copies s into dst with every occurrence of `secret` replaced by "***",
- * so a librdkafka message quoting a value cannot leak it. */
-static void redact(char *dst, size_t n, const char *s, const char *secret)
+/*
+ * Secrets: the value of every -X property whose name says it is one
+ * (password, secret, key, token, credential, sasl.oauthbearer.config,
+ * sasl.jaas) is kept here and scrubbed ("***") from every string this file
+ * hands out or prints: librdkafka's log lines (our log callback), error
+ * callbacks, message errors, configuration errors. librdkafka already
+ * redacts the properties it knows as sensitive; this also covers values it
+ * may quote elsewhere and names it does not know. Process-wide and written
+ * only before the clients start (log callbacks run on librdkafka threads).
+ */
+static char **secrets;
+static size_t nsecrets;
+
+static bool secret_name(const char *key, size_t n)
 {
-    size_t k = 0, sl = secret ? strlen(secret) : 0;
+    static const char *const words[] = {"password", "secret", "key", "token",
+                                        "credential", "oauthbearer.config",
+                                        "jaas"};
+    char low[256];
+    if (n >= sizeof low)
+        n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < FL_ARRAY_LEN(words); i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+static void remember_secrets(const char *const *props, size_t nprops)
+{
+    for (size_t i = 0; i < nprops; i++) {
+        const char *eq = strchr(props[i], '=');
+        if (!eq || !eq[1] || !secret_name(props[i], (size_t)(eq - props[i])))
+            continue;
+        bool known = false;
+        for (size_t j = 0; j < nsecrets && !known; j++)
+            known = strcmp(secrets[j], eq + 1) == 0;
+        if (known)
+            continue;
+        secrets = fl_realloc(secrets, (nsecrets + 1) * sizeof *secrets);
+        secrets[nsecrets++] = fl_strndup(eq + 1, strlen(eq + 1));
+    }
+}
+
+/* Copies s into dst (size n) with every remembered secret, and `extra`
+ * when given, replaced by "***". */
+static void redact(char *dst, size_t n, const char *s, const char *extra)
+{
+    size_t k = 0;
     while (*s && k + 4 < n) {
-        if (sl >= 1 && strncmp(s, secret, sl) == 0) {
+        size_t hit = 0;
+        if (extra && *extra && strncmp(s, extra, strlen(extra)) == 0)
+            hit = strlen(extra);
+        for (size_t j = 0; j < nsecrets && !hit; j++)
+            if (strncmp(s, secrets[j], strlen(secrets[j])) == 0)
+                hit = strlen(secrets[j]);
+        if (hit) {
             memcpy(dst + k, "***", 3);
             k += 3;
-            s += sl;
+            s += hit;
         } else {
             dst[k++] = *s++;
         }
     }
     dst[k] = '\0';
+}
+
+/* Scrubs a message buffer in place. */
+static void scrub(char *buf, size_t n)
+{
+    if (!nsecrets)
+        return;
+    char tmp[1024];
+    size_t m = sizeof tmp < n ? sizeof tmp : n;
+    redact(tmp, m, buf, NULL);
+    memcpy(buf, tmp, strlen(tmp) + 1); /* strlen(tmp) < m <= n */
+}
+
+/* librdkafka's log lines, in its default format, scrubbed. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+    char clean[1024];
+    redact(clean, sizeof clean, buf, NULL);
+    fprintf(stderr, "%%%d|%s|%s| %s\n", level, fac, rk ? rd_kafka_name(rk) : "",
+            clean);
 }
 
 bool fl_kafka_conf_set_kv(void *rd_conf, const char *kv, char *errstr,
@@ -78,25 +153,80 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     k->client_errors++;
     snprintf(k->err, sizeof k->err, "kafka: %s: %s",
              rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    scrub(k->err, sizeof k->err);
 }
 
+bool fl_kafka_trace(void)
+{
+    const char *e = getenv("FAULTLINE_KAFKA_TRACE");
+    return e && *e;
+}
+
+static fl_kafka_tp *tp_list(const rd_kafka_topic_partition_list_t *parts)
+{
+    fl_kafka_tp *tps = fl_calloc((size_t)parts->cnt + 1, sizeof *tps);
+    for (int i = 0; i < parts->cnt; i++) {
+        snprintf(tps[i].topic, sizeof tps[i].topic, "%s", parts->elems[i].topic);
+        tps[i].partition = parts->elems[i].partition;
+        tps[i].offset = parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1;
+    }
+    return tps;
+}
+
+/*
+ * Rebalances (eager protocol, the `range` assignor by default): every
+ * partition is revoked, the group rejoins, a new assignment arrives.
+ *
+ * Revoke: the caller checkpoints and commits the revoked partitions'
+ * progress before they are given up (on_revoke), while this instance's
+ * generation is still valid; a lost assignment gets no commit. Then
+ * rd_kafka_assign(NULL).
+ *
+ * Assign: each partition starts at the larger of the checkpoint's offset
+ * and the group's committed offset. The checkpoint is ahead when this
+ * process died between checkpoint and commit (the committed offset would
+ * count those events twice); the committed offset is ahead when another
+ * instance owned the partition since our checkpoint and moved on (our
+ * checkpoint would read its share again). When the committed offsets
+ * cannot be fetched (coordinator unreachable), the checkpoint's offset
+ * is used: at worst a range is read twice, never skipped.
+ */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     fl_kafka *k = opaque;
     k->rebalanced = true;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        /* a checkpoint knows exactly which events its state covers; the
-         * group's committed offset may lag it (a crash between checkpoint
-         * and commit) and would count those events twice */
-        for (int i = 0; k->start_offset && i < parts->cnt; i++) {
-            int64_t off = k->start_offset(k->ud, parts->elems[i].topic,
-                                          parts->elems[i].partition);
-            if (off >= 0)
+        rd_kafka_topic_partition_list_t *cm = rd_kafka_topic_partition_list_copy(parts);
+        bool have = rd_kafka_committed(rk, cm, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t ck = k->start_offset ? k->start_offset(k->ud, parts->elems[i].topic,
+                                                           parts->elems[i].partition)
+                                         : -1;
+            int64_t co = have && !cm->elems[i].err && cm->elems[i].offset >= 0
+                             ? cm->elems[i].offset
+                             : -1;
+            int64_t off = ck > co ? ck : co;
+            if (ck >= 0 || co >= 0)
                 parts->elems[i].offset = off;
         }
+        rd_kafka_topic_partition_list_destroy(cm);
         rd_kafka_assign(rk, parts);
+        /* a new assignment starts unpaused (the caller's flow control
+         * starts over), whatever the client kept from before */
+        rd_kafka_resume_partitions(rk, parts);
+        if (k->on_assign) {
+            fl_kafka_tp *tps = tp_list(parts);
+            k->on_assign(k->ud, tps, (size_t)parts->cnt);
+            free(tps);
+        }
     } else {
+        if (k->on_revoke) {
+            fl_kafka_tp *tps = tp_list(parts);
+            k->on_revoke(k->ud, tps, (size_t)parts->cnt,
+                         rd_kafka_assignment_lost(rk) != 0);
+            free(tps);
+        }
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -104,7 +234,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 fl_kafka *fl_kafka_new(const fl_kafka_conf *c, char *errstr, size_t errlen)
 {
     char rerr[512];
+    remember_secrets(c->props, c->nprops);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, log_cb);
     /* defaults first, so -X can override any of them */
     static const char *const defaults[][2] = {
         {"enable.auto.offset.store", "false"},
@@ -131,6 +263,8 @@ fl_kafka *fl_kafka_new(const fl_kafka_conf *c, char *errstr, size_t errlen)
         }
     fl_kafka *k = fl_calloc(1, sizeof *k);
     k->start_offset = c->start_offset;
+    k->on_revoke = c->on_revoke;
+    k->on_assign = c->on_assign;
     k->ud = c->ud;
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
@@ -138,6 +272,7 @@ fl_kafka *fl_kafka_new(const fl_kafka_conf *c, char *errstr, size_t errlen)
     k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rerr, sizeof rerr);
     if (!k->rk) {
         snprintf(errstr, errlen, "kafka: cannot create consumer: %s", rerr);
+        scrub(errstr, errlen);
         rd_kafka_conf_destroy(conf);
         free(k);
         return NULL;
@@ -206,12 +341,14 @@ fl_kafka_event fl_kafka_poll(fl_kafka *k, int timeout_ms, fl_kafka_msg *msg)
         char fatal[256];
         if (rd_kafka_fatal_error(k->rk, fatal, sizeof fatal)) {
             snprintf(k->err, sizeof k->err, "kafka: fatal: %s", fatal);
+            scrub(k->err, sizeof k->err);
             return FL_KAFKA_FATAL;
         }
         snprintf(k->err, sizeof k->err, "kafka: %s%s%s [%d]: %s",
                  msg->topic ? "topic " : "", msg->topic ? msg->topic : "",
                  msg->topic ? "" : "consumer", (int)m->partition,
                  rd_kafka_message_errstr(m));
+        scrub(k->err, sizeof k->err);
         return FL_KAFKA_ERROR;
     }
     msg->payload = m->payload;
@@ -245,6 +382,41 @@ bool fl_kafka_commit(fl_kafka *k)
     return true;
 }
 
+bool fl_kafka_commit_offsets(fl_kafka *k, const fl_kafka_tp *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *own = NULL;
+    if (rd_kafka_assignment(k->rk, &own) || !own) {
+        snprintf(k->err, sizeof k->err, "kafka: commit: assignment unknown");
+        return false;
+    }
+    bool trace = fl_kafka_trace();
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (tps[i].offset < 0)
+            continue;
+        bool owned = rd_kafka_topic_partition_list_find(own, tps[i].topic,
+                                                        tps[i].partition) != NULL;
+        if (trace)
+            fprintf(stderr, "faultline trace: %s %s[%d]=%lld\n",
+                    owned ? "commit" : "skip-unowned", tps[i].topic,
+                    (int)tps[i].partition, (long long)tps[i].offset);
+        if (owned)
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition)
+                ->offset = tps[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(own);
+    bool ok = true;
+    if (l->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(k->rk, l, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            snprintf(k->err, sizeof k->err, "kafka: commit: %s", rd_kafka_err2str(err));
+            ok = false;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return ok;
+}
+
 size_t fl_kafka_assignment(fl_kafka *k, fl_kafka_tp *out, size_t max)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
@@ -254,6 +426,7 @@ size_t fl_kafka_assignment(fl_kafka *k, fl_kafka_tp *out, size_t max)
     for (size_t i = 0; i < n && i < max; i++) {
         snprintf(out[i].topic, sizeof out[i].topic, "%s", l->elems[i].topic);
         out[i].partition = l->elems[i].partition;
+        out[i].offset = -1;
     }
     rd_kafka_topic_partition_list_destroy(l);
     return n;
@@ -316,7 +489,9 @@ fl_kafka_producer *fl_kafka_producer_new(const char *brokers,
                                          char *errstr, size_t errlen)
 {
     char rerr[512];
+    remember_secrets(props, nprops);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set(conf, "client.id", "faultline", rerr, sizeof rerr);
     rd_kafka_conf_set(conf, "linger.ms", "5", rerr, sizeof rerr);
     if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, rerr,
@@ -336,6 +511,7 @@ fl_kafka_producer *fl_kafka_producer_new(const char *brokers,
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rerr, sizeof rerr);
     if (!p->rk) {
         snprintf(errstr, errlen, "kafka: cannot create producer: %s", rerr);
+        scrub(errstr, errlen);
         rd_kafka_conf_destroy(conf);
         free(p);
         return NULL;

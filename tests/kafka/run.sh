@@ -4,12 +4,14 @@
 # client) producing the fixtures. Prints ok/not ok lines and a closing
 # "N passed, N failed".
 #   (a) consume's incidents equal replay's on the same files
-#   (b) killed with SIGKILL at a random point and restarted with its state
-#       dir, it ends with the same incidents, and no id a clean run lacks
+#   (b) killed with SIGKILL at random points over one stream and restarted
+#       with its state dir: tests/kafka/kill.sh (KAFKA_KILLS, default 5)
 #   (c) all brokers down for 10 s, then up: consumption resumes, nothing lost
+#   (broker faults and consumer churn: tests/kafka/faults.sh, run apart)
 #   (d) malformed messages are counted and offsets move past them
 #   (e) /metrics passes promtool; /healthz answers; SIGTERM exits 0 quickly
 #   (f) --deploys as a msgpack stream gives the same incidents
+#   (g) -X secrets appear in no output; /metrics binds to loopback
 set -u
 B=${1:-build/rel}
 FL=$B/faultline
@@ -83,8 +85,8 @@ produce changes $K/deploys.jsonl
     --http 127.0.0.1:0 >"$T/consume.json" 2>"$T/consume.err" &
 PID=$!
 i=0
-while ! grep -q "port [0-9]" "$T/consume.err" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(grep -o "port [0-9]*" "$T/consume.err" | head -n 1 | cut -d' ' -f2)
+while ! grep -q "healthz on port [0-9]" "$T/consume.err" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+PORT=$(grep -o "healthz on port [0-9][0-9]*" "$T/consume.err" | head -n 1 | cut -d' ' -f4)
 i=0
 while [ $i -lt 100 ]; do
     curl -s "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
@@ -149,65 +151,15 @@ else
 fi
 stop_mock
 
-# ---- (b): SIGKILL at a random point, restart from the state dir
-start_mock logs:4 changes:1
-COMPRESS=none produce logs $K/logs-a.jsonl.zst $K/logs-b.jsonl.zst
-produce changes $K/deploys.jsonl
-S="$T/state"
-WANT_LINES=$(python3 -c "import json;print(json.load(open('$T/replay.json'))['stats']['lines'])")
-KILLS=${KAFKA_KILLS:-3}
-AT=""
-k=0
-kill_ok=true
-while [ $k -lt "$KILLS" ]; do
-    k=$((k + 1))
-    # small fetches: consumption takes seconds, so the kill lands mid-stream;
-    # a long idle timeout: a throttled partition that waits a while for its
-    # next fetch must not be taken for idle (its later events would then
-    # count as late in this run and not in a clean one)
-    "$FL" consume --brokers "$BROKERS" --topics logs,changes --group b \
-        --state-dir "$S" --checkpoint-every 100ms --idle-timeout 60s \
-        -X message.max.bytes=4000 -X fetch.max.bytes=4000 \
-        -X max.partition.fetch.bytes=2000 --http 127.0.0.1:0 >/dev/null 2>"$T/kill$k.err" &
-    PID=$!
-    i=0
-    while ! grep -q "port [0-9]" "$T/kill$k.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-    KPORT=$(grep -o "port [0-9]*" "$T/kill$k.err" | head -n 1 | cut -d' ' -f2)
-    # wait until this run has read a random share of what is left after
-    # the lines it resumed with (restored counters start the metric there)
-    L0=""
-    i=0
-    while [ -z "$L0" ] && [ $i -lt 100 ]; do
-        L0=$(curl -s "http://127.0.0.1:$KPORT/metrics" | sed -n 's/^faultline_lines_total //p')
-        sleep 0.05
-        i=$((i + 1))
-    done
-    GOAL=$(awk -v s="$k$$" -v w="$WANT_LINES" -v l0="${L0:-0}" \
-        'BEGIN{srand(s); printf "%d", l0 + (w - l0) * (0.1 + 0.4 * rand())}')
-    i=0
-    while [ $i -lt 400 ]; do
-        L=$(curl -s "http://127.0.0.1:$KPORT/metrics" | sed -n 's/^faultline_lines_total //p')
-        [ -n "$L" ] && [ "$L" -ge "$GOAL" ] && break
-        sleep 0.05
-        i=$((i + 1))
-    done
-    kill -9 $PID 2>/dev/null
-    wait $PID 2>/dev/null
-    AT="$AT ${L:-0}"
-done
-"$FL" consume --brokers "$BROKERS" --topics logs,changes --group b \
-    --state-dir "$S" --exit-on-idle 2 --idle-timeout 2s --json \
-    >"$T/resumed.json" 2>"$T/resumed.err"
-RC=$?
-READ=$(grep -o "^faultline consume: [0-9]* messages" "$T/resumed.err" | grep -o "[0-9]*" || echo 0)
-incidents "$T/replay.json" >"$T/want.txt"
-incidents "$T/resumed.json" >"$T/got.txt" 2>/dev/null
-if [ $RC -eq 0 ] && cmp -s "$T/want.txt" "$T/got.txt" && [ "$READ" -lt "$WANT_LINES" ]; then
-    ok "killed -9 $KILLS times (at lines$AT of $WANT_LINES), restarted from checkpoints: same incidents as a clean run, no other id; the last run read $READ lines"
-else
-    bad "kill and restart" "exit $RC, last run read $READ of $WANT_LINES: $(head -c 300 "$T/got.txt") vs $(head -c 300 "$T/want.txt"); $(grep -v '^%' "$T/resumed.err" | head -c 300)"
-fi
-stop_mock
+# ---- (b): SIGKILL at random points over one stream (tests/kafka/kill.sh)
+sh tests/kafka/kill.sh "$B" "${KAFKA_KILLS:-5}" >"$T/kill.out" 2>&1
+grep '^#' "$T/kill.out"
+while read -r line; do
+    case "$line" in
+    "ok - "*) ok "${line#ok - }" ;;
+    "not ok - "*) r=${line#not ok - }; bad "${r%%: *}" "${r#*: }" ;;
+    esac
+done <"$T/kill.out"
 
 # ---- (c): all brokers down 10 s mid-stream, then up
 start_mock logs:4 changes:1
@@ -252,6 +204,54 @@ else
     bad "SIGTERM" "exit $RC after ${MS} ms; checkpoint: $(ls -la "$T/st2" 2>&1 | tail -n 1)"
 fi
 stop_mock
+
+# ---- (g): secrets given with -X appear nowhere; /metrics on loopback
+SEC1=FLSECRET-pw-7c1e9a
+SEC2=FLSECRET-kp-52b0d4
+SEC3=FLSECRET-xx-e38f11
+start_mock logs:1 incidents:1
+produce logs $K/logs-a.jsonl.zst $K/logs-b.jsonl.zst
+# librdkafka's own debug output on (configuration, security, group): the
+# most it could ever print
+"$FL" consume --brokers "$BROKERS" --topics logs --group f --state-dir "$T/sst" \
+    --report "$T/srep" --output-topic incidents --http :0 --json \
+    --deploys $K/deploys.jsonl --exit-on-idle 2 --idle-timeout 2s \
+    -X sasl.username=faultline -X "sasl.password=$SEC1" -X "ssl.key.password=$SEC2" \
+    -X debug=conf,security,generic,cgrp >"$T/sec.out" 2>"$T/sec.err" &
+PID=$!
+i=0
+while ! grep -q "healthz on port [0-9]" "$T/sec.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+SPORT=$(grep -o "healthz on port [0-9][0-9]*" "$T/sec.err" | head -n 1 | cut -d' ' -f4)
+# --http :PORT without an address listens on loopback only
+LISTEN=$(ss -ltnH "sport = :$SPORT" 2>/dev/null | awk '{print $4}' | sort -u | tr '\n' ' ')
+curl -s "http://127.0.0.1:$SPORT/metrics" >"$T/sec.metrics"
+wait $PID
+SRC=$?
+kcat -C -b "$BROKERS" -t incidents -e -q >"$T/sec.topic" 2>/dev/null
+# error paths: a property librdkafka does not know, and a TLS key it
+# cannot load, each with a secret beside it
+"$FL" consume --brokers "$BROKERS" --topics logs --group f2 \
+    -X "my.secret.key=$SEC3" >/dev/null 2>"$T/sec.err2"
+E2=$?
+"$FL" consume --brokers "$BROKERS" --topics logs --group f3 -X security.protocol=ssl \
+    -X ssl.key.location=/nonexistent/key.pem -X "ssl.key.password=$SEC2" \
+    -X "sasl.password=$SEC1" >/dev/null 2>"$T/sec.err3"
+E3=$?
+stop_mock
+LEAKS=$(grep -rl -e "$SEC1" -e "$SEC2" -e "$SEC3" "$T/sec.out" "$T/sec.err" "$T/srep" \
+    "$T/sec.metrics" "$T/sec.topic" "$T/sst" "$T/sec.err2" "$T/sec.err3" 2>/dev/null | tr '\n' ' ')
+NREP=$(ls "$T/srep" 2>/dev/null | wc -l)
+if [ $SRC -eq 0 ] && [ -z "$LEAKS" ] && [ "$NREP" -gt 0 ] && [ -s "$T/sec.topic" ] &&
+    grep -q '^faultline_lines_total ' "$T/sec.metrics" && [ $E2 -eq 1 ] && [ $E3 -eq 1 ] &&
+    grep -q 'sasl.password' "$T/sec.err"; then
+    ok "-X secrets appear in no log (librdkafka debug on), error message, report ($NREP files), /metrics, output topic or state"
+else
+    bad "-X secrets" "exit $SRC/$E2/$E3, leaked into: ${LEAKS:-nothing}; $NREP reports; topic $(wc -c <"$T/sec.topic") bytes; metrics $(grep -c . "$T/sec.metrics") lines; $(head -c 200 "$T/sec.err2") $(head -c 200 "$T/sec.err3")"
+fi
+case "$LISTEN" in
+"127.0.0.1:$SPORT ") ok "--http :PORT listens on loopback only ($LISTEN)" ;;
+*) bad "--http on loopback" "listening on '$LISTEN'" ;;
+esac
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
