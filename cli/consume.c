@@ -616,7 +616,10 @@ static bool confirm_end(fl_consumer *c)
         int r = fl_kafka_confirm_end(c->k, pt->topic, pt->partition,
                                      pt->next_offset < 0 ? 0 : pt->next_offset, 2000);
         if (r == 0) {
-            pt->eof_wall = 0; /* more to read: a new EOF event will come */
+            /* more to read: a new EOF event will come, and its silence
+             * clock restarts */
+            pt->eof_wall = 0;
+            pt->last_wall = fl_wall_now();
             all = false;
         } else if (r < 0) {
             pt->eof_wall = fl_wall_now(); /* no answer: wait another round */
@@ -638,7 +641,13 @@ static bool all_idle_at_end(const fl_consumer *c, double secs)
         if (!pt->assigned)
             continue;
         assigned++;
-        if (pt->paused || !pt->eof_wall || now - pt->eof_wall < need)
+        /* at its end since the EOF event; a partition that never got one
+         * (librdkafka sends none when a partition is assigned right at its
+         * end, e.g. resumed from a checkpoint with nothing left) is a
+         * candidate once silent that long since its last message or
+         * assignment: confirm_end asks the brokers before anything exits */
+        fl_time since = pt->eof_wall ? pt->eof_wall : pt->last_wall;
+        if (pt->paused || !since || now - since < need)
             return false;
     }
     return assigned > 0;
