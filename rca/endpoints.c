@@ -27,14 +27,18 @@ static bool is_hex(char c)
            (c >= 'A' && c <= 'F');
 }
 
-/* Whether a path segment is an id (a value, not a name). */
-static bool variable_segment(const char *s, size_t n)
+/* Whether a path segment is an id (a value, not a name); *plain: all its
+ * bytes are printable ASCII (copied as they are). */
+static bool variable_segment(const char *s, size_t n, bool *plain)
 {
+    *plain = true;
     if (n == 0)
         return false;
     size_t digits = 0, hex = 0, alpha = 0, dash = 0, other = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if ((unsigned char)c < 0x21 || (unsigned char)c > 0x7e)
+            *plain = false;
         if (c >= '0' && c <= '9')
             digits++;
         else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -97,13 +101,19 @@ size_t fl_path_template(fl_str path, char *out, size_t cap)
         while (p < stop && *p != '/')
             p++;
         size_t n = (size_t)(p - s);
-        if (variable_segment(s, n)) {
+        bool plain;
+        if (variable_segment(s, n, &plain)) {
             if (k + 3 >= cap - 3) {
                 cut = true;
                 break;
             }
             memcpy(out + k, "<*>", 3);
             k += 3;
+            continue;
+        }
+        if (plain && k + n < cap - 3) { /* the common case */
+            memcpy(out + k, s, n);
+            k += n;
             continue;
         }
         for (size_t i = 0; i < n; i++) {
@@ -159,11 +169,28 @@ static uint32_t slot_of(int64_t bin, uint32_t n)
     return (uint32_t)(m < 0 ? m + n : m);
 }
 
-/* The template's slot, taking a free or stale one; FL_EP_MAX: <other>. */
-static uint32_t ep_slot(const fl_rca *r, fl_ep_svc *e, const char *tpl)
+/* FNV-1a: templates are short, and this runs once per request */
+static uint64_t tpl_hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+void fl_ep_rehash(fl_ep_svc *e)
 {
     for (uint32_t i = 0; i < e->n; i++)
-        if (strcmp(e->tpl[i], tpl) == 0)
+        e->hash[i] = tpl_hash(e->tpl[i], strlen(e->tpl[i]));
+}
+
+/* The template's slot, taking a free or stale one; FL_EP_MAX: <other>. */
+static uint32_t ep_slot(const fl_rca *r, fl_ep_svc *e, const char *tpl,
+                        size_t n)
+{
+    uint64_t h = tpl_hash(tpl, n);
+    for (uint32_t i = 0; i < e->n; i++)
+        if (e->hash[i] == h && strcmp(e->tpl[i], tpl) == 0)
             return i;
     uint32_t i = e->n;
     if (i == FL_EP_MAX) {
@@ -182,8 +209,8 @@ static uint32_t ep_slot(const fl_rca *r, fl_ep_svc *e, const char *tpl)
     } else {
         e->n++;
     }
-    size_t n = strlen(tpl);
     memcpy(e->tpl[i], tpl, n + 1);
+    e->hash[i] = h;
     e->last_bin[i] = -1;
     return i;
 }
@@ -202,8 +229,8 @@ void fl_rca_sample_path(fl_rca *r, int32_t svc, fl_time ts, fl_str path,
     if (!s->ep)
         s->ep = fl_calloc(1, sizeof *s->ep);
     char tpl[FL_EP_LEN];
-    fl_path_template(path, tpl, sizeof tpl);
-    uint32_t i = ep_slot(r, s->ep, tpl);
+    size_t n = fl_path_template(path, tpl, sizeof tpl);
+    uint32_t i = ep_slot(r, s->ep, tpl, n);
     fl_ep_cnt *c = &s->ep->live[ls][i];
     if (c->req < UINT32_MAX) {
         c->req++;

@@ -35,8 +35,8 @@ typedef struct {
  * below the watermark is reused. Which templates own the FL_EP_MAX slots
  * depends on arrival order only for a service with more than FL_EP_MAX
  * live templates (then consume and replay may split <other> differently;
- * the result document never depends on endpoints). About 6 KB per service
- * that sent a path. */
+ * the result document never depends on endpoints). About 10 KB per
+ * service that sent a path; an incident's eps about 15 KB at most. */
 #define FL_EP_MAX 32
 #define FL_EP_LEN 96 /* bytes of a template, with its NUL */
 typedef struct {
@@ -46,6 +46,7 @@ typedef struct fl_ep_svc {
     uint32_t n; /* slots in use, the first n of tpl */
     char tpl[FL_EP_MAX][FL_EP_LEN];
     int64_t last_bin[FL_EP_MAX]; /* last bin with a request */
+    uint64_t hash[FL_EP_MAX];    /* of tpl (not checkpointed: fl_ep_rehash) */
     fl_ep_cnt live[FL_CHART_LIVE][FL_EP_MAX + 1];
     fl_ep_cnt lead[FL_CHART_LEAD][FL_EP_MAX + 1];
 } fl_ep_svc;
@@ -134,6 +135,8 @@ void fl_chart_put(fl_chart *c, int64_t bin, const fl_chart_pt *p);
 /* endpoints.c: a final bin's endpoint counts (live slot `slot`, moving
  * to the lead ring) into the service's state and open incidents. */
 void fl_ep_finalize(fl_rca *rca, int32_t service, uint32_t slot, int64_t bin);
+/* endpoints.c: recomputes e->hash from e->tpl (after a restore). */
+void fl_ep_rehash(fl_ep_svc *e);
 /* endpoints.c: a new incident chart's lead-in bin (lead ring slot). */
 void fl_ep_lead_in(fl_rca *rca, fl_incident *inc, int32_t service,
                    int64_t bin);

@@ -428,6 +428,7 @@ static bool unpack_svc_ep(fl_rd *rd, const msgpack_object *x, fl_ep_svc *e)
                 return fl_rd_fail(rd, "endpoint template twice");
     }
     e->n = n;
+    fl_ep_rehash(e);
     return rd_cnts(rd, x, "live", FL_CHART_LIVE, n, &e->live[0][0]) &&
            rd_cnts(rd, x, "lead", FL_CHART_LEAD, n, &e->lead[0][0]);
 }
