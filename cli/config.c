@@ -118,7 +118,7 @@ const fl_config_key fl_config_keys[] = {
      "msgpack records: a mapping from a field (`ts`, `service`, `level`, "
      "`status`, `latency_ms`, `latency_s`, `latency_us`, `latency_ns`, "
      "`msg`, `upstream`, `version`, `kind`, `change_id`, `author`, "
-     "`trace_id`) to a key, "
+     "`trace_id`, `path`) to a key, "
      "dotted for nested objects (`app.name` is `{\"app\": {\"name\": ..}}` "
      "and the flat key `\"app.name\"`). The latency field's name gives the "
      "unit. A field you map is read only from your key (its built-in names "

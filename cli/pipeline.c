@@ -205,6 +205,9 @@ void fl_pipeline_add(fl_pipeline *p, const fl_event *ev)
             p->st.requests++;
             fl_rca_sample(p->rca, svc, ev->ts, ev->latency_ms,
                           fl_event_is_error(ev)); /* report charts */
+            if (ev->path.n) /* the report's impact by endpoint */
+                fl_rca_sample_path(p->rca, svc, ev->ts, ev->path,
+                                   fl_event_is_error(ev));
             fl_tplev_add(p->tpl, svc, ev->ts, ev->msg, fl_event_is_error(ev));
         }
         break;

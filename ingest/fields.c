@@ -51,6 +51,7 @@ static const struct {
     {"change_id", F_CHANGE_ID},
     {"author", F_AUTHOR},
     {"trace_id", F_TRACE},
+    {"path", F_PATH},
 };
 _Static_assert(F__COUNT <= 32, "retired is a 32-bit mask");
 

@@ -57,6 +57,11 @@ typedef struct {
     fl_str version;    /* changes: new version; logs: serving version */
     fl_str trace_id;   /* logs: a trace id (trace_id, trace.id, traceId),
                         * 1..64 bytes; used to learn call edges */
+    fl_str path;       /* requests: the request path without its query
+                        * (path, url.path, http.target, http.route,
+                        * request_path, uri; an access log's request
+                        * line), 1..FL_PATH_MAX bytes; used for the
+                        * report's impact by endpoint */
     /* changes */
     fl_change_kind change_kind;
     fl_str change_id, author;
@@ -64,6 +69,10 @@ typedef struct {
     fl_str metric;     /* 1..FL_METRIC_NAME_MAX bytes of valid UTF-8 */
     double value;      /* finite */
 } fl_event;
+
+/* Longest request path an event keeps (a longer one is dropped, not an
+ * error: the event still counts, only without an endpoint). */
+#define FL_PATH_MAX 2048
 
 /* Longest metric name an event may carry (decoders reject longer ones;
  * detect keeps names inline in anomaly records). */

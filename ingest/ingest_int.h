@@ -25,6 +25,7 @@ typedef enum {
     F_LAT_S, /* only through a field map (fields.c) */
     F_LAT_US,
     F_TRACE,
+    F_PATH,
     F__COUNT
 } field;
 #define FL_JSON_FIELDS F__COUNT

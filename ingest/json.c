@@ -62,6 +62,12 @@ static const struct {
     KEY("trace_id", F_TRACE),
     KEY("trace.id", F_TRACE),
     KEY("traceId", F_TRACE),
+    KEY("path", F_PATH),
+    KEY("url.path", F_PATH),
+    KEY("http.target", F_PATH),
+    KEY("http.route", F_PATH),
+    KEY("request_path", F_PATH),
+    KEY("uri", F_PATH),
 };
 #undef KEY
 
@@ -530,6 +536,28 @@ static bool valid_service(fl_str s)
     return visible;
 }
 
+/* A request's path: an absolute URI's path ("https://h/x?q" -> "/x"),
+ * the query and fragment cut off; none when empty or longer than
+ * FL_PATH_MAX (not an error: only the endpoint is lost). The bytes are
+ * kept as sent (the report's templates mask and escape them). */
+static fl_str request_path(fl_str s)
+{
+    const char *p = s.p, *end = s.p + s.n;
+    const char *sch = s.n > 3 && s.p[0] != '/' ? memchr(p, ':', s.n) : NULL;
+    if (sch && end - sch > 3 && sch[1] == '/' && sch[2] == '/') {
+        p = memchr(sch + 3, '/', (size_t)(end - sch - 3));
+        if (!p)
+            return fl_str_c("/");
+    }
+    const char *q = p;
+    while (q < end && *q != '?' && *q != '#')
+        q++;
+    size_t n = (size_t)(q - p);
+    if (n == 0 || n > FL_PATH_MAX)
+        return FL_STR_NULL;
+    return (fl_str){p, n};
+}
+
 static bool parse_change_kind(fl_str s, fl_change_kind *k)
 {
     if (fl_str_eq(s, "deploy"))
@@ -669,6 +697,8 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
      * tracer's (W3C: 32 hex) are ignored, not an error */
     if (v[F_TRACE].t == V_STR && v[F_TRACE].s.n >= 1 && v[F_TRACE].s.n <= 64)
         ev->trace_id = v[F_TRACE].s;
+    if (v[F_PATH].t == V_STR)
+        ev->path = request_path(v[F_PATH].s);
     return true;
 }
 

@@ -34,6 +34,8 @@
  *              stable semantic convention's unit); http.server.duration,
  *              duration, duration_ms, latency_ms in milliseconds
  *   upstream   attribute peer.service; else server.address
+ *   path       attribute http.route (already a template); else url.path
+ *              or http.target (the query is cut off)
  *   trace_id   traceId (hex, as the JSON encoding writes it); an empty or
  *              all-zero id (the spec's "unset") is none
  * A record that does not make an event (no time, no service, a status
@@ -268,6 +270,7 @@ static bool resource_member(parser *ps, int id, int depth, void *ctx)
 typedef struct {
     value time, observed, sev_num, sev_text, body;
     value service, status, latency_ms, peer, server, trace;
+    value route, path; /* http.route; url.path or http.target */
 } record;
 
 typedef struct {
@@ -317,6 +320,10 @@ static bool record_attr(parser *ps, int depth, void *ctx)
         r->server = kv.val;
     else if (KEY_IS(k, "service.name"))
         r->service = kv.val;
+    else if (KEY_IS(k, "http.route"))
+        r->route = kv.val;
+    else if (KEY_IS(k, "url.path") || KEY_IS(k, "http.target"))
+        r->path = kv.val;
     return true;
 }
 
@@ -415,6 +422,7 @@ static bool log_record(parser *ps, int depth, void *ctx)
     v[F_UPSTREAM] = r.peer.t == V_STR ? r.peer : r.server;
     if (r.trace.t == V_STR && !time_unset(&r.trace)) /* all zeros: unset */
         v[F_TRACE] = r.trace;
+    v[F_PATH] = r.route.t == V_STR ? r.route : r.path;
 
     fl_event ev;
     fl_bad_reason why;

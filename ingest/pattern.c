@@ -15,8 +15,9 @@
  *              captures then only fill what the message lacks (a message
  *              counts as JSON or logfmt when it parses as such and names
  *              at least one field; anything else is a plain message)
- *   path       a request path: when nothing else names the service, its
- *              first segment does ("/cart/items?x=1" -> "cart")
+ *   path       a request path: the event's path (without the query);
+ *              when nothing else names the service, its first segment
+ *              does ("/cart/items?x=1" -> "cart")
  *   method     recognised and ignored, like any other name
  * A capture of exactly "-" is absent (nginx, Apache and RFC 5424 write it
  * for a missing value); so is an empty one, except for msg.
@@ -706,6 +707,9 @@ static bool decode_with(fl_decoder *dec, pstate *st, fl_str line,
         if (f == F_LEVEL && decimal(s, &v[f].num)) /* bunyan's 50 */
             v[f].t = V_NUM;
     }
+    /* the request path (the request line's, for the access logs) */
+    if (v[F_PATH].t == V_NONE && role_capture(st, line, R_PATH, &s) && s.n)
+        v[F_PATH] = (value){V_STR, s, 0};
     /* latency in seconds */
     if (v[F_LAT_MS].t == V_NONE && v[F_LAT_NS].t == V_NONE &&
         v[F_LAT_S].t == V_NONE && v[F_LAT_US].t == V_NONE &&

@@ -270,8 +270,9 @@ static bool put_line(writer *w, fl_line_status st, fl_str line)
  * (the assertion below is the reminder). */
 #define EVENT_STRS(e)                                                         \
     {&(e)->service, &(e)->msg, &(e)->upstream, &(e)->version,                 \
-     &(e)->trace_id, &(e)->change_id, &(e)->author, &(e)->metric}
-#define NSTRS 8
+     &(e)->trace_id, &(e)->change_id, &(e)->author, &(e)->metric,         \
+     &(e)->path}
+#define NSTRS 9
 _Static_assert(sizeof(fl_event) == 8 * 3 + sizeof(fl_str) * NSTRS +
                                        4 * sizeof(int) + 8,
                "fl_event changed: update EVENT_STRS in ingest/reader.c");

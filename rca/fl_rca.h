@@ -87,6 +87,10 @@ typedef struct {
     struct fl_chart *charts; /* per-bucket series of affected services,
                               * for the report's charts (rca_int.h) */
     uint32_t ncharts;
+    struct fl_ep_stat *eps; /* requests and errors by endpoint of the
+                             * charted services (rca_int.h), before and
+                             * from the onset */
+    uint32_t neps;
 } fl_incident;
 
 typedef struct {
@@ -137,6 +141,18 @@ void fl_rca_anomaly(fl_rca *rca, fl_anomaly_event what, const fl_anomaly *a);
  * report's charts. latency_ms NAN when the line has none. */
 void fl_rca_sample(fl_rca *rca, int32_t service, fl_time ts,
                    double latency_ms, bool error);
+/* The same request's path (after fl_rca_sample): counted by endpoint
+ * template for the report's impact by endpoint. */
+void fl_rca_sample_path(fl_rca *rca, int32_t service, fl_time ts,
+                        fl_str path, bool error);
+/* The endpoint template of a request path, written to out (NUL-ended,
+ * at most cap - 1 bytes; cap >= 8): the query, fragment and ";params"
+ * cut off, each variable segment replaced by "<*>" (all digits; 8+ hex
+ * digits, dashes allowed, as in UUIDs; 16+ characters mixing letters and
+ * digits; anything with '@' or '='), control bytes as '?', an
+ * absolute URI's scheme and host dropped; too long: cut at a character
+ * boundary and ended with "...". Returns the length. */
+size_t fl_path_template(fl_str path, char *out, size_t cap);
 /* Event time has reached `watermark`: incidents whose anomalies all ended
  * more than `join` ago are ranked and closed. */
 void fl_rca_advance(fl_rca *rca, fl_time watermark);

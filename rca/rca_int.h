@@ -28,7 +28,39 @@ typedef struct {
     uint32_t req, err;
     uint32_t hist[FL_CHART_HIST]; /* latency, log-spaced (series.c) */
 } fl_chart_live;
+/* Endpoints (endpoints.c): per service, up to FL_EP_MAX path templates
+ * (fl_path_template) with request and error counts in the same bins as
+ * the charts (live slots and lead ring indexed alike); slot FL_EP_MAX is
+ * "<other>". A slot whose template had no request for FL_CHART_LEAD bins
+ * below the watermark is reused. Which templates own the FL_EP_MAX slots
+ * depends on arrival order only for a service with more than FL_EP_MAX
+ * live templates (then consume and replay may split <other> differently;
+ * the result document never depends on endpoints). About 10 KB per
+ * service that sent a path; an incident's eps about 15 KB at most. */
+#define FL_EP_MAX 32
+#define FL_EP_LEN 96 /* bytes of a template, with its NUL */
 typedef struct {
+    uint32_t req, err;
+} fl_ep_cnt;
+typedef struct fl_ep_svc {
+    uint32_t n; /* slots in use, the first n of tpl */
+    char tpl[FL_EP_MAX][FL_EP_LEN];
+    int64_t last_bin[FL_EP_MAX]; /* last bin with a request */
+    uint64_t hash[FL_EP_MAX];    /* of tpl (not checkpointed: fl_ep_rehash) */
+    fl_ep_cnt live[FL_CHART_LIVE][FL_EP_MAX + 1];
+    fl_ep_cnt lead[FL_CHART_LEAD][FL_EP_MAX + 1];
+} fl_ep_svc;
+/* What an incident keeps per (service, template): requests and errors in
+ * the bins before its onset (the lead-in) and from the onset on. */
+typedef struct fl_ep_stat {
+    int32_t service;
+    char tpl[FL_EP_LEN];
+    fl_ep_cnt before, during;
+} fl_ep_stat;
+#define FL_EP_INC_MAX (FL_CHART_SVCS * (FL_EP_MAX + 1))
+
+typedef struct {
+    fl_ep_svc *ep; /* NULL until the service sends a path */
     fl_chart_live live[FL_CHART_LIVE]; /* by bin % FL_CHART_LIVE */
     int64_t lead_bin[FL_CHART_LEAD];   /* by bin % FL_CHART_LEAD; -1 empty */
     fl_chart_pt lead[FL_CHART_LEAD];
@@ -100,6 +132,14 @@ void fl_series_free(fl_rca *rca);
 fl_chart_svc *fl_series_svc(fl_rca *rca, int32_t service);
 /* Adds a final bin's point to a chart (merging when it is full). */
 void fl_chart_put(fl_chart *c, int64_t bin, const fl_chart_pt *p);
+/* endpoints.c: a final bin's endpoint counts (live slot `slot`, moving
+ * to the lead ring) into the service's state and open incidents. */
+void fl_ep_finalize(fl_rca *rca, int32_t service, uint32_t slot, int64_t bin);
+/* endpoints.c: recomputes e->hash from e->tpl (after a restore). */
+void fl_ep_rehash(fl_ep_svc *e);
+/* endpoints.c: a new incident chart's lead-in bin (lead ring slot). */
+void fl_ep_lead_in(fl_rca *rca, fl_incident *inc, int32_t service,
+                   int64_t bin);
 /* Lower bin bound of a latency histogram index, in ms. */
 double fl_chart_hist_ms(uint32_t idx);
 

@@ -246,6 +246,70 @@ static void templates_section(doc *d, const fl_rca *r, const fl_incident *inc)
     }
 }
 
+/* Errors above what the before-onset rate predicts for the during
+ * requests (with no requests before: all errors during). */
+static double ep_extra(const fl_ep_stat *e)
+{
+    double rate = e->before.req ? (double)e->before.err / e->before.req : 0;
+    return (double)e->during.err - rate * (double)e->during.req;
+}
+
+static int ep_cmp(const void *x, const void *y)
+{
+    const fl_ep_stat *a = *(const fl_ep_stat *const *)x;
+    const fl_ep_stat *b = *(const fl_ep_stat *const *)y;
+    double ea = ep_extra(a), eb = ep_extra(b);
+    if (ea != eb)
+        return ea > eb ? -1 : 1;
+    if (a->during.err != b->during.err)
+        return a->during.err > b->during.err ? -1 : 1;
+    return strcmp(a->tpl, b->tpl);
+}
+
+static char *ep_rate(fl_ep_cnt c)
+{
+    return c.req ? fmt("%.1f%% (%u of %u)", 100.0 * c.err / c.req, c.err, c.req)
+                 : fmt("no requests");
+}
+
+#define EP_ROWS 5 /* endpoints shown per service */
+
+/* Impact by endpoint (endpoints.c): per charted service, the endpoints
+ * with the most errors above their before-onset rate. */
+static void endpoints_table(doc *d, const fl_rca *r, const fl_incident *inc)
+{
+    if (!inc->neps)
+        return;
+    const fl_ep_stat **v = fl_calloc(inc->neps, sizeof *v);
+    block *t = NULL;
+    for (uint32_t c = 0; c < inc->ncharts; c++) {
+        int32_t svc = inc->charts[c].service;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < inc->neps; i++)
+            if (inc->eps[i].service == svc && inc->eps[i].during.req &&
+                ep_extra(&inc->eps[i]) >= 0.5)
+                v[n++] = &inc->eps[i];
+        if (!n)
+            continue;
+        qsort(v, n, sizeof *v, ep_cmp);
+        if (!t) {
+            spans_add(&add_block(d, BL_PARA)->text, false,
+                      fmt("Endpoints with the most errors above their rate "
+                          "before the onset (ids in paths masked as <*>):"));
+            t = table(d, 6);
+            row(t, fmt("service"), fmt("endpoint"), fmt("requests during"),
+                fmt("error rate during"), fmt("error rate before"),
+                fmt("extra errors"));
+        }
+        for (uint32_t i = 0; i < n && i < EP_ROWS; i++)
+            row(t, fmt("%s", fl_rca_service_name(r, svc)),
+                fmt("%s", v[i]->tpl), fmt("%u", v[i]->during.req),
+                ep_rate(v[i]->during), ep_rate(v[i]->before),
+                fmt("%.0f", ep_extra(v[i])));
+    }
+    free(v);
+}
+
 static void build(doc *d, const fl_rca *r, const fl_incident *inc)
 {
     char dur[32], ts[40], ref[256];
@@ -414,6 +478,7 @@ static void build(doc *d, const fl_rca *r, const fl_incident *inc)
             hms(a->onset), a->end != FL_TIME_NONE ? hms(a->end) : fmt("ongoing"),
             failed);
     }
+    endpoints_table(d, r, inc);
 
     /* ---- charts (series.c; SVG below) */
     if (inc->ncharts) {

@@ -194,8 +194,10 @@ static fl_chart *chart_for(fl_rca *r, fl_incident *inc, int32_t svc, int64_t bin
     const fl_chart_svc *s = r->chart_svc[svc];
     for (int64_t b = from; b < bin; b++) {
         uint32_t k = slot_of(b, FL_CHART_LEAD);
-        if (s->lead_bin[k] == b)
+        if (s->lead_bin[k] == b) {
             fl_chart_put(c, b, &s->lead[k]);
+            fl_ep_lead_in(r, inc, svc, b); /* endpoints.c */
+        }
     }
     return c;
 }
@@ -218,6 +220,8 @@ static void finalize(fl_rca *r, int32_t svc, fl_chart_live *l)
         if (c)
             fl_chart_put(c, bin, &p);
     }
+    /* the bin's endpoint counts, into the charts' incidents */
+    fl_ep_finalize(r, svc, (uint32_t)(l - s->live), bin);
 }
 
 /* Final bins (ending at or before `limit_bin`'s start) of every service,
@@ -260,9 +264,14 @@ void fl_series_finish(fl_rca *r)
 
 void fl_series_free(fl_rca *r)
 {
-    for (uint32_t i = 0; i < r->nchart_svc; i++)
+    for (uint32_t i = 0; i < r->nchart_svc; i++) {
+        if (r->chart_svc[i])
+            free(r->chart_svc[i]->ep);
         free(r->chart_svc[i]);
+    }
     free(r->chart_svc);
-    for (uint32_t i = 0; i < r->nincs; i++)
+    for (uint32_t i = 0; i < r->nincs; i++) {
         free(r->incs[i]->charts);
+        free(r->incs[i]->eps);
+    }
 }

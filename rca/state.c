@@ -16,7 +16,14 @@
  *                                       per-service state, by service id)}
  *   svc_series {"svc": service,
  *              "live": [[bin, req, err, [u32 x FL_CHART_HIST]]] open bins,
- *              "lead": [[bin, req, err, p95, p99]]  final bins (lead-in)}
+ *              "lead": [[bin, req, err, p95, p99]]  final bins (lead-in),
+ *              "ep": svc_ep (optional: only a service that sent a path)}
+ *   svc_ep    {"tpl": [string] endpoint templates by slot (<= FL_EP_MAX),
+ *              "last": [bin | -1] by slot,
+ *              "live": [u32 x FL_CHART_LIVE x (FL_EP_MAX + 1) x 2],
+ *              "lead": [u32 x FL_CHART_LEAD x (FL_EP_MAX + 1) x 2]}
+ *              (req, err by bin slot, then endpoint slot; the last
+ *              endpoint slot is <other>; slots past the templates are 0)
  *   change    {"ts": time, "kind": fl_change_kind, "svc": service,
  *              "version", "change_id", "author": string | nil,
  *              "vs": [requests, errors on the version, on others]}
@@ -25,7 +32,9 @@
  *              "end": time | NONE, "anoms": [anomaly], "svcs": [service],
  *              "causes": [cause], "ruled": [string], "rank_sig": u64,
  *              "tpl": [finding] (optional: added later, see pack_tpl),
- *              "chart": [chart] (optional: added later, see pack_charts)}
+ *              "chart": [chart] (optional: added later, see pack_charts),
+ *              "eps": [[svc, template, req, err before the onset, req,
+ *                       err from it]] (optional, added later)}
  *   chart     {"svc": service, "step": bins per point (power of two),
  *              "bin0": bin index, "n": points,
  *              "req", "err": [u32 x n], "p95", "p99": [f32 x n] (NaN: none)}
@@ -272,6 +281,9 @@ static bool unpack_charts(fl_rd *rd, const msgpack_object *o, fl_incident *inc,
     return true;
 }
 
+static void pack_svc_ep(msgpack_packer *pk, const fl_ep_svc *e);
+static bool has_key(const msgpack_object *o, const char *key);
+
 static void pack_series(msgpack_packer *pk, const fl_rca *r)
 {
     uint32_t n = 0;
@@ -282,9 +294,13 @@ static void pack_series(msgpack_packer *pk, const fl_rca *r)
         const fl_chart_svc *c = r->chart_svc[s];
         if (!c)
             continue;
-        msgpack_pack_map(pk, 3);
+        msgpack_pack_map(pk, c->ep ? 4 : 3);
         fl_pk_key(pk, "svc");
         msgpack_pack_int64(pk, s);
+        if (c->ep) {
+            fl_pk_key(pk, "ep");
+            pack_svc_ep(pk, c->ep);
+        }
         fl_pk_key(pk, "live"); /* slot order: canonical for the state */
         uint32_t k = 0;
         for (uint32_t i = 0; i < FL_CHART_LIVE; i++)
@@ -320,6 +336,156 @@ static void pack_series(msgpack_packer *pk, const fl_rca *r)
     }
 }
 
+/* Endpoints (endpoints.c): "ep" in a svc_series and "eps" in an incident
+ * were added to layout 1 later, optional when read like the charts. */
+#define EP_LIVE_N (FL_CHART_LIVE * (FL_EP_MAX + 1) * 2)
+#define EP_LEAD_N (FL_CHART_LEAD * (FL_EP_MAX + 1) * 2)
+
+static void pack_cnts(msgpack_packer *pk, const fl_ep_cnt *c, uint32_t n)
+{
+    msgpack_pack_array(pk, n * 2);
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_pack_uint32(pk, c[i].req);
+        msgpack_pack_uint32(pk, c[i].err);
+    }
+}
+
+static void pack_svc_ep(msgpack_packer *pk, const fl_ep_svc *e)
+{
+    msgpack_pack_map(pk, 4);
+    fl_pk_key(pk, "tpl");
+    msgpack_pack_array(pk, e->n);
+    for (uint32_t i = 0; i < e->n; i++)
+        fl_pk_str(pk, e->tpl[i], strlen(e->tpl[i]));
+    fl_pk_key(pk, "last");
+    msgpack_pack_array(pk, e->n);
+    for (uint32_t i = 0; i < e->n; i++)
+        msgpack_pack_int64(pk, e->last_bin[i]);
+    fl_pk_key(pk, "live");
+    pack_cnts(pk, &e->live[0][0], FL_CHART_LIVE * (FL_EP_MAX + 1));
+    fl_pk_key(pk, "lead");
+    pack_cnts(pk, &e->lead[0][0], FL_CHART_LEAD * (FL_EP_MAX + 1));
+}
+
+/* A template as fl_path_template writes it: 1..FL_EP_LEN-1 bytes of UTF-8
+ * without control bytes (or "<other>"). */
+static bool tpl_ok(const char *s, uint32_t n)
+{
+    if (n == 0 || n >= FL_EP_LEN || !fl_utf8_valid(s, n))
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static bool rd_tpl(fl_rd *rd, const msgpack_object *o, char *out)
+{
+    const char *s;
+    uint32_t n;
+    if (!fl_rd_string(rd, o, FL_EP_LEN - 1, false, &s, &n))
+        return false;
+    if (!tpl_ok(s, n))
+        return fl_rd_fail(rd, "not an endpoint template");
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+static bool rd_cnts(fl_rd *rd, const msgpack_object *x, const char *key,
+                    uint32_t rows, uint32_t used, fl_ep_cnt *out)
+{
+    uint32_t *v = fl_calloc(rows * (FL_EP_MAX + 1) * 2, sizeof *v);
+    bool ok = fl_rd_f_u32s(rd, x, key, rows * (FL_EP_MAX + 1) * 2, v);
+    for (uint32_t i = 0; ok && i < rows * (FL_EP_MAX + 1); i++) {
+        uint32_t slot = i % (FL_EP_MAX + 1);
+        out[i] = (fl_ep_cnt){v[2 * i], v[2 * i + 1]};
+        if (out[i].err > out[i].req ||
+            (slot >= used && slot < FL_EP_MAX && out[i].req))
+            ok = fl_rd_fail(rd, "%s: endpoint count out of range", key);
+    }
+    free(v);
+    return ok;
+}
+
+static bool unpack_svc_ep(fl_rd *rd, const msgpack_object *x, fl_ep_svc *e)
+{
+    static const char *const keys[] = {"tpl", "last", "live", "lead", NULL};
+    const msgpack_object *it, *lt;
+    uint32_t n, nl;
+    if (!fl_rd_map(rd, x, keys) ||
+        !fl_rd_f_array(rd, x, "tpl", 0, FL_EP_MAX, &it, &n) ||
+        !fl_rd_f_array(rd, x, "last", n, n, &lt, &nl))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t last;
+        if (!rd_tpl(rd, &it[i], e->tpl[i]) ||
+            !fl_rd_int(rd, &lt[i], -1, MAX_BIN, &last))
+            return false;
+        e->last_bin[i] = last;
+        for (uint32_t k = 0; k < i; k++)
+            if (strcmp(e->tpl[k], e->tpl[i]) == 0)
+                return fl_rd_fail(rd, "endpoint template twice");
+    }
+    e->n = n;
+    fl_ep_rehash(e);
+    return rd_cnts(rd, x, "live", FL_CHART_LIVE, n, &e->live[0][0]) &&
+           rd_cnts(rd, x, "lead", FL_CHART_LEAD, n, &e->lead[0][0]);
+}
+
+static void pack_inc_eps(msgpack_packer *pk, const fl_incident *inc)
+{
+    msgpack_pack_array(pk, inc->neps);
+    for (uint32_t i = 0; i < inc->neps; i++) {
+        const fl_ep_stat *s = &inc->eps[i];
+        msgpack_pack_array(pk, 6);
+        msgpack_pack_int64(pk, s->service);
+        fl_pk_str(pk, s->tpl, strlen(s->tpl));
+        msgpack_pack_uint32(pk, s->before.req);
+        msgpack_pack_uint32(pk, s->before.err);
+        msgpack_pack_uint32(pk, s->during.req);
+        msgpack_pack_uint32(pk, s->during.err);
+    }
+}
+
+static bool rd_u32(fl_rd *rd, const msgpack_object *o, uint32_t *out);
+
+static bool unpack_inc_eps(fl_rd *rd, const msgpack_object *o,
+                           fl_incident *inc, uint32_t nsvc)
+{
+    const msgpack_object *it, *e;
+    uint32_t n, ne;
+    if (!fl_rd_f_array(rd, o, "eps", 0, FL_EP_INC_MAX, &it, &n))
+        return false;
+    if (n)
+        inc->eps = fl_calloc(FL_EP_INC_MAX, sizeof *inc->eps);
+    for (uint32_t i = 0; i < n; i++) {
+        fl_ep_stat *s = &inc->eps[i];
+        int64_t svc;
+        size_t m = fl_rd_push(rd, ".eps[%" PRIu32 "]", i);
+        bool ok = fl_rd_array(rd, &it[i], 6, 6, &e, &ne) &&
+                  fl_rd_int(rd, &e[0], 0, (int64_t)nsvc - 1, &svc) &&
+                  rd_tpl(rd, &e[1], s->tpl) &&
+                  rd_u32(rd, &e[2], &s->before.req) &&
+                  rd_u32(rd, &e[3], &s->before.err) &&
+                  rd_u32(rd, &e[4], &s->during.req) &&
+                  rd_u32(rd, &e[5], &s->during.err);
+        s->service = (int32_t)svc;
+        if (ok && (s->before.err > s->before.req ||
+                   s->during.err > s->during.req))
+            ok = fl_rd_fail(rd, "more errors than requests");
+        for (uint32_t k = 0; ok && k < i; k++)
+            if (inc->eps[k].service == s->service &&
+                strcmp(inc->eps[k].tpl, s->tpl) == 0)
+                ok = fl_rd_fail(rd, "an endpoint twice");
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+        inc->neps = i + 1;
+    }
+    return true;
+}
+
 static bool rd_u32(fl_rd *rd, const msgpack_object *o, uint32_t *out)
 {
     uint64_t v;
@@ -333,15 +499,25 @@ static bool unpack_svc_series(fl_rd *rd, fl_rca *r, const msgpack_object *x,
                               uint32_t nsvc)
 {
     static const char *const keys[] = {"svc", "live", "lead", NULL};
+    static const char *const keys_ep[] = {"svc", "live", "lead", "ep", NULL};
     int32_t svc;
     const msgpack_object *it, *e;
     uint32_t n, ne;
-    if (!fl_rd_map(rd, x, keys) ||
+    bool ep = has_key(x, "ep");
+    if (!fl_rd_map(rd, x, ep ? keys_ep : keys) ||
         !fl_rd_f_i32(rd, x, "svc", 0, (int32_t)nsvc - 1, &svc))
         return false;
     if ((uint32_t)svc < r->nchart_svc && r->chart_svc[svc])
         return fl_rd_fail(rd, "service %" PRId32 " twice", svc);
     fl_chart_svc *c = fl_series_svc(r, svc);
+    if (ep) {
+        c->ep = fl_calloc(1, sizeof *c->ep);
+        size_t m = fl_rd_push(rd, ".ep");
+        bool ok = unpack_svc_ep(rd, fl_rd_get(rd, x, "ep"), c->ep);
+        fl_rd_pop(rd, m);
+        if (!ok)
+            return false;
+    }
     if (!fl_rd_f_array(rd, x, "live", 0, FL_CHART_LIVE, &it, &n))
         return false;
     for (uint32_t i = 0; i < n; i++) {
@@ -408,7 +584,11 @@ static bool has_key(const msgpack_object *o, const char *key)
 static void pack_incident(msgpack_packer *pk, const fl_rca *r,
                           const fl_incident *inc)
 {
-    msgpack_pack_map(pk, 13);
+    msgpack_pack_map(pk, inc->neps ? 14 : 13);
+    if (inc->neps) {
+        fl_pk_key(pk, "eps");
+        pack_inc_eps(pk, inc);
+    }
     fl_pk_key(pk, "tpl");
     pack_tpl(pk, inc);
     fl_pk_key(pk, "chart");
@@ -590,10 +770,13 @@ static bool unpack_incident(fl_rd *rd, const fl_rca *r,
     uint32_t idn = 0;
     int32_t state;
     bool tpl = has_key(o, "tpl"), chart = has_key(o, "chart");
+    bool eps = has_key(o, "eps");
     if (tpl)
         keys[nk++] = "tpl";
     if (chart)
         keys[nk++] = "chart";
+    if (eps)
+        keys[nk++] = "eps";
     keys[nk] = NULL;
     if (!fl_rd_map(rd, o, keys) || (tpl && !unpack_tpl(rd, o, inc, nsvc)))
         return false;
@@ -645,6 +828,8 @@ static bool unpack_incident(fl_rd *rd, const fl_rca *r,
     }
     inc->nservices = n;
     if (chart && !unpack_charts(rd, o, inc, nsvc))
+        return false;
+    if (eps && !unpack_inc_eps(rd, o, inc, nsvc))
         return false;
 
     if (!fl_rd_f_array(rd, o, "causes", 0, r->conf.max_causes, &it, &n))

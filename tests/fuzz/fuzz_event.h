@@ -35,6 +35,10 @@ static inline const char *fuzz_event_problem(const fl_event *ev)
             return "latency absent or 0..1 day";
         if (!(ev->level >= FL_LEVEL_NONE && ev->level <= FL_LEVEL_FATAL))
             return "level in range";
+        if (ev->path.n > FL_PATH_MAX ||
+            (ev->path.n && (memchr(ev->path.p, '?', ev->path.n) ||
+                            memchr(ev->path.p, '#', ev->path.n))))
+            return "path absent or 1..FL_PATH_MAX bytes without query";
         return NULL;
     }
     if (ev->kind == FL_EV_CHANGE) {
@@ -74,6 +78,7 @@ static inline bool fuzz_same_event(const fl_event *a, const fl_event *b)
     return fuzz_str_same(a->service, b->service) &&
            fuzz_str_same(a->msg, b->msg) &&
            fuzz_str_same(a->upstream, b->upstream) &&
+           fuzz_str_same(a->path, b->path) &&
            fuzz_str_same(a->version, b->version) &&
            fuzz_str_same(a->change_id, b->change_id) &&
            fuzz_str_same(a->author, b->author) &&

@@ -14,6 +14,10 @@
 #   onerror= inside a tag, href/src), no control character but \n;
 #   the Content-Security-Policy forbids scripts;
 # - Markdown: no raw HTML tag, no link or image syntax from a log.
+# Its request lines carry a path too: from the fault's start its errors go
+# to a hostile one (markup, a javascript: URL, a control character), which
+# also gets 1 in 10 of all other requests; the rest go to "/ok": the impact
+# by endpoint must name the hostile endpoint first, as text.
 # The charts (one SVG per affected service, inlined in the HTML and written
 # as <id>-chartN.svg next to the Markdown) must carry the onset, detection
 # and deploy lines, with the hostile names escaped inside them.
@@ -46,18 +50,26 @@ import json, os, sys
 d = sys.argv[1]
 t = json.load(open(os.path.join(d, "truth.json")))
 x = t["expected_top"]["service"]
+EVIL_PATH = '/<script>alert(11)</script>/"><img src onerror alert(12)>/javascript:alert(13)/a\u0007b?q=<b>'
 EVIL = x + '"><img src=x onerror=alert(1)><script>alert(2)</script>'
 MSGS = ['<script>alert(3)</script> failed', '[click](javascript:alert(4)) ![i](javascript:alert(5))',
         '"><img src=x onerror=alert(6)>\u0000\u0008\u001f end', '<a href="javascript:alert(7)">x</a>']
 for name in ("logs-a.jsonl", "logs-b.jsonl", "deploys.jsonl"):
     out = []
     n = 0
+    k = 0
     for raw in open(os.path.join(d, name), "rb").read().split(b"\n"):
         try:
             o = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             out.append(raw)
             continue
+        if o.get("service") == x and not o.get("kind"):
+            # from the fault on, its errors are the hostile endpoint's; it
+            # also gets 1 in 10 good requests throughout (a low before rate)
+            k += 1
+            late = o.get("ts", "")[:19] >= t["fault_start"][:19]
+            o["path"] = EVIL_PATH if (late and o.get("level") == "error") or k % 10 == 0 else "/ok"
         if o.get("service") == x:
             o["service"] = EVIL
             if o.get("kind"):     # the change event
@@ -110,6 +122,26 @@ if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", m): bad.append("a control character")
 if bad:
     print("Markdown problems:", ", ".join(bad)); sys.exit(1)
 P
+    # impact by endpoint (rca/endpoints.c, report.c): the table is there,
+    # the hostile endpoint (errors only there) is the service's first row,
+    # escaped, its control character masked, the query cut off
+    python3 - "$html" "$md" <<'P' && ok "impact by endpoint: hostile endpoint first, escaped" || bad "impact by endpoint"
+import re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+m = open(sys.argv[2], encoding="utf-8").read()
+bad = []
+if "| service | endpoint | requests during | error rate during | error rate before | extra errors |" not in m:
+    bad.append("no endpoint table in the Markdown")
+want = "/&lt;script&gt;alert(11)&lt;/script&gt;/&quot;&gt;&lt;img src onerror alert(12)&gt;/javascript:alert(13)/a?b"
+i = h.find("Endpoints with the most errors")
+tab = h[i:h.find("</table>", i)] if i >= 0 else ""
+rows = re.findall(r"<tr><td>[^<]*onerror=alert\(1\)[^<]*</td><td>([^<]*)</td>", tab)
+if not rows: bad.append("no endpoint row of the hostile service in the HTML")
+elif rows[0] != want: bad.append("first endpoint row: %r" % rows[0])
+if "q=&lt;b&gt;" in h or "/ok</td>" in h: bad.append("query kept, or /ok (no extra errors) listed")
+if bad:
+    print("endpoint problems:", "; ".join(bad)); sys.exit(1)
+P
     # charts (rca/series.c, report.c): one <svg> per affected service with
     # the onset and detection lines and the deploy's marker, the hostile
     # strings escaped inside it; the same SVG files next to the Markdown,
@@ -146,6 +178,23 @@ if bad:
     print("chart problems:", "; ".join(bad[:6])); sys.exit(1)
 P
 fi
+# a fault behind some endpoints only: cart fails (mid_graph_failure seed 1,
+# no change recorded), so of the frontend's endpoints /cart (GET and POST)
+# fails and the others do not: /cart must be the frontend's first row
+python3 tests/gen/scenario.py --kind mid_graph_failure --seed 1 --out "$T/mg" -q
+mkdir -p "$T/mgrep"
+"$BIN" replay --report "$T/mgrep" --deploys "$T/mg/deploys.jsonl" "$T/mg/logs-a.jsonl" \
+    "$T/mg/logs-b.jsonl" > /dev/null 2> "$T/mgerr.txt"
+python3 - "$T/mg/truth.json" "$T"/mgrep/*.md <<'P' && ok "impact by endpoint: the failing endpoint first" || bad "impact by endpoint (mid_graph_failure)"
+import json, re, sys
+t = json.load(open(sys.argv[1]))
+assert t["expected_top"]["service"] == "cart", t["expected_top"]
+rows = []
+for f in sys.argv[2:]:
+    rows += re.findall(r"^\| frontend \| (/[^ ]*) \| \d+ \|", open(f, encoding="utf-8").read(), re.M)
+if not rows or rows[0] != "/cart":
+    print("frontend endpoint rows:", rows); sys.exit(1)
+P
 if [ $BROWSER = 1 ] && [ -n "$html" ]; then
     CHROME=$(command -v chromium || command -v chromium-browser || true)
     if [ -z "$CHROME" ]; then

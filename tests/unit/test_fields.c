@@ -116,6 +116,25 @@ static void trace_id_target(void)
     fl_field_map_free(m);
 }
 
+/* path is a target too (the report's impact by endpoint) */
+static void path_target(void)
+{
+    static const char *const pairs[] = {"path", "req.route", NULL};
+    fl_field_map *m = map_of(pairs);
+    fl_decoder *d = fl_decoder_new(FL_FORMAT_AUTO);
+    fl_decoder_set_fields(d, m);
+    fl_event ev;
+    fl_bad_reason why;
+    REQUIRE(dec_line(d, "{\"ts\":1710074096,\"service\":\"api\","
+                        "\"path\":\"/old\",\"req\":{\"route\":\"/x/1?a\"}}",
+                     &ev, &why));
+    CHECK_FLSTR(ev.path, "/x/1");
+    REQUIRE(dec_line(d, "ts=1710074096 service=api req.route=/y", &ev, &why));
+    CHECK_FLSTR(ev.path, "/y");
+    fl_decoder_destroy(d);
+    fl_field_map_free(m);
+}
+
 static void other_units(void)
 {
     static const char *const us[] = {"latency_us", "t", NULL};
@@ -329,7 +348,7 @@ static void config_maps(void)
 
 static const unit_test tests[] = {
     UNIT_TEST(map_add_rejects),  UNIT_TEST(json_paths_and_units),
-    UNIT_TEST(trace_id_target),
+    UNIT_TEST(trace_id_target), UNIT_TEST(path_target),
     UNIT_TEST(other_units),      UNIT_TEST(logfmt_and_changes),
     UNIT_TEST(msgpack_nested),   UNIT_TEST(config_errors),
     UNIT_TEST(config_maps),

@@ -106,6 +106,44 @@ static void simple_keys_body(void)
     /* an upstream that is not a usable name is dropped, not fatal */
     DECODE_OK("{" BASE ",\"upstream\":\"\"}", ev);
     CHECK_EQ(ev.upstream.n, 0);
+    CHECK_EQ(ev.path.n, 0);
+
+    /* the request path, by every key, without query or fragment; an
+     * absolute URI's path; empty or too long: none (not an error) */
+    static const struct {
+        const char *json, *path;
+    } paths[] = {
+        {"\"path\":\"/a/1\"", "/a/1"},
+        {"\"url\":{\"path\":\"/b?x=1\"}", "/b"},
+        {"\"url.path\":\"/b2#f\"", "/b2"},
+        {"\"http.target\":\"/c?q\"", "/c"},
+        {"\"http\":{\"route\":\"/d/{id}\"}", "/d/{id}"},
+        {"\"request_path\":\"/e\"", "/e"},
+        {"\"uri\":\"https://h.example:8080/f/g?x\"", "/f/g"},
+        {"\"uri\":\"http://h.example\"", "/"},
+        {"\"path\":\"/x://y\"", "/x://y"},
+        {"\"path\":\"\"", NULL},
+        {"\"path\":\"?only\"", NULL},
+        {"\"path\":7", NULL},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(paths); i++) {
+        char line[256];
+        snprintf(line, sizeof line, "{" BASE ",%s}", paths[i].json);
+        DECODE_OK(line, ev);
+        if (paths[i].path)
+            CHECK_FLSTR(ev.path, paths[i].path);
+        else
+            CHECK_MSG(ev.path.n == 0, "%s: path %.*s", line, (int)ev.path.n,
+                      ev.path.p);
+    }
+    char *lng = malloc(FL_PATH_MAX + 64);
+    REQUIRE(lng != NULL);
+    int k = snprintf(lng, 64, "{" BASE ",\"path\":\"/");
+    memset(lng + k, 'a', FL_PATH_MAX);
+    snprintf(lng + k + FL_PATH_MAX, 8, "\"}");
+    DECODE_OK(lng, ev);
+    CHECK_EQ(ev.path.n, 0); /* FL_PATH_MAX + 1 bytes */
+    free(lng);
 }
 
 static void time_keys_body(void)

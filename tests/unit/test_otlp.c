@@ -413,6 +413,16 @@ static void attributes_body(void)
     CHECK_EQ(evs[0].trace_id.n, 0);
     DECODE_OK(DOC1("api", "{" TNS ",\"traceId\":\"\"}"));
     CHECK_EQ(evs[0].trace_id.n, 0);
+    /* the request path: http.route before url.path / http.target */
+    DECODE_OK(REC(KV("url.path", "\"stringValue\":\"/users/7\"")));
+    CHECK_FLSTR(evs[0].path, "/users/7");
+    DECODE_OK(REC(KV("http.target", "\"stringValue\":\"/q?x=1\"")));
+    CHECK_FLSTR(evs[0].path, "/q");
+    DECODE_OK(REC(KV("url.path", "\"stringValue\":\"/users/7\"") ","
+                  KV("http.route", "\"stringValue\":\"/users/{id}\"")));
+    CHECK_FLSTR(evs[0].path, "/users/{id}");
+    DECODE_OK(REC(KV("url.path", "\"intValue\":7")));
+    CHECK_EQ(evs[0].path.n, 0); /* not a string: no path, not an error */
     /* values of no use to a field are skipped, whatever their shape */
     DECODE_OK(REC(KV("tags", "\"arrayValue\":{\"values\":[{\"intValue\":1}]}") ","
                   KV("blob", "\"bytesValue\":\"AAEC\"") ","

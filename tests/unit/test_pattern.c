@@ -105,6 +105,7 @@ static void nginx_fields(void)
     CHECK_EQ(ev.status, 503);
     CHECK(ev.latency_ms == 1250);
     CHECK_FLSTR(ev.msg, "GET /cart/items?x=1 HTTP/1.1");
+    CHECK_FLSTR(ev.path, "/cart/items"); /* the request's, without query */
     CHECK_EQ(ev.level, FL_LEVEL_NONE);
     CHECK(fl_event_is_error(&ev));
     CHECK_EQ(ev.upstream.n, 0);

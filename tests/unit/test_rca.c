@@ -396,7 +396,119 @@ static void chart_series_bounded(void)
     world_done(&w);
 }
 
+static void path_templates(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"/users/123/orders/9f8e0c1a", "/users/<*>/orders/<*>"},
+        {"/users/123/orders/9f8e0c1a?x=1#f", "/users/<*>/orders/<*>"},
+        {"/api/v2/items/550e8400-e29b-41d4-a716-446655440000/tags",
+         "/api/v2/items/<*>/tags"},
+        {"/s/aB3dE5fG7hJ9kL1mN3", "/s/<*>"},       /* long mixed token */
+        {"/u/jane@example.com/x;jsessionid=1", "/u/<*>/x"},
+        {"https://shop.example:8443/cart/42?q", "/cart/<*>"},
+        {"/cart", "/cart"},
+        {"/deadbeef/cafe", "/deadbeef/cafe"},   /* hex words, no digit */
+        {"/v1/home", "/v1/home"},               /* short names stay */
+        {"/abc12", "/abc12"},
+        {"", "/"},
+        {"?only=query", "/"},
+        {"/a\x01" "b/<script>", "/a?b/<script>"}, /* control bytes masked;
+                                                  * escaping is the report's */
+        {"/caf\xc3\xa9/\xff", "/caf\xc3\xa9/?"},
+        {"/users/{id}", "/users/{id}"},
+    };
+    char out[FL_EP_LEN];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = fl_path_template(fl_str_c(cases[i].in), out, sizeof out);
+        CHECK_MSG(strcmp(out, cases[i].want) == 0 && n == strlen(out),
+                  "%s -> %s, want %s", cases[i].in, out, cases[i].want);
+    }
+    /* bounded: a long path is cut at a character boundary, with "..." */
+    char lng[4000];
+    size_t k = 0;
+    while (k + 4 < sizeof lng) {
+        memcpy(lng + k, "/\xc3\xa9x", 4); /* "/éx" */
+        k += 4;
+    }
+    lng[k] = '\0';
+    size_t n = fl_path_template(fl_str_c(lng), out, sizeof out);
+    CHECK(n < sizeof out && n == strlen(out));
+    CHECK(n >= 3 && memcmp(out + n - 3, "...", 3) == 0);
+    CHECK(fl_utf8_valid(out, n));
+    char tiny[4];
+    CHECK_EQ(fl_path_template(fl_str_c("/a"), tiny, sizeof tiny), 0u);
+}
+
+/* Requests by endpoint: the failing endpoint's extra errors, before and
+ * during the onset, more templates than slots go to <other>. */
+static void endpoint_counts(void)
+{
+    world w;
+    world_init(&w);
+    int32_t api = svc(&w, "api");
+    for (int m = 0; m <= 40; m++) {
+        for (int i = 0; i < 100; i++) {
+            fl_time t = T0 + m * 60 * SEC + i * SEC / 2;
+            char path[64];
+            bool e = false;
+            if (i % 4 == 0) {
+                snprintf(path, sizeof path, "/orders/%d", 1000 + i);
+                e = m >= 30 ? i % 8 == 0 : i == 0; /* /orders breaks */
+            } else if (i % 4 == 1) {
+                snprintf(path, sizeof path, "/home");
+                e = i == 1;
+            } else {
+                snprintf(path, sizeof path, "/p%d/x", i); /* 50 templates */
+            }
+            fl_rca_sample(w.rca, api, t, 5.0, e);
+            fl_rca_sample_path(w.rca, api, t, fl_str_c(path), e);
+        }
+        if (m == 31)
+            errors(&w, "api", T0 + 30 * 60 * SEC, 0.01, 0.2, NULL);
+        fl_rca_advance(w.rca, T0 + (m + 1) * 60 * SEC);
+    }
+    fl_rca_finish(w.rca);
+    REQUIRE_EQ(fl_rca_count(w.rca), 1u);
+    const fl_incident *inc = fl_rca_get(w.rca, 0);
+    REQUIRE(inc->neps > 0);
+    CHECK(inc->neps <= FL_EP_INC_MAX);
+    const fl_ep_stat *orders = NULL, *home = NULL, *other = NULL;
+    uint64_t req = 0;
+    for (uint32_t i = 0; i < inc->neps; i++) {
+        const fl_ep_stat *s = &inc->eps[i];
+        CHECK_EQ(s->service, api);
+        req += s->during.req;
+        if (!strcmp(s->tpl, "/orders/<*>"))
+            orders = s;
+        else if (!strcmp(s->tpl, "/home"))
+            home = s;
+        else if (!strcmp(s->tpl, "<other>"))
+            other = s;
+    }
+    REQUIRE(orders && home && other);
+    CHECK_EQ(req, 11u * 100u);         /* minutes 30..40, every request */
+    CHECK_EQ(orders->during.req, 11u * 25u);
+    CHECK_EQ(orders->during.err, 11u * 13u);
+    CHECK_EQ(orders->before.req, 15u * 25u); /* the 15-bin lead-in */
+    CHECK_EQ(orders->before.err, 15u);
+    CHECK_EQ(home->during.err, 11u);
+    CHECK(other->during.req > 0); /* 52 templates, 32 slots */
+    fl_buf b = {0};
+    fl_incident_markdown(&b, w.rca, inc);
+    const char *tab = strstr(b.p, "| api | /orders/&lt;\\*&gt; |");
+    CHECK_MSG(tab != NULL, "no /orders row in:\n%s", b.p);
+    /* /orders first: the only endpoint with extra errors */
+    CHECK(tab && strstr(b.p, "| service | endpoint |") < tab &&
+          !strstr(b.p, "| api | /home |"));
+    fl_buf_free(&b);
+    world_done(&w);
+}
+
 static const unit_test tests[] = {
+    UNIT_TEST(path_templates),
+    UNIT_TEST(endpoint_counts),
     UNIT_TEST(chart_series_bounded),
     UNIT_TEST(trace_edges),
     UNIT_TEST(version_split),
