@@ -157,18 +157,6 @@ size_t fl_path_template(fl_str path, char *out, size_t cap)
     return k;
 }
 
-static int64_t bin_of(fl_time t)
-{
-    int64_t b = t / FL_CHART_BIN;
-    return (t % FL_CHART_BIN < 0) ? b - 1 : b;
-}
-
-static uint32_t slot_of(int64_t bin, uint32_t n)
-{
-    int64_t m = bin % (int64_t)n;
-    return (uint32_t)(m < 0 ? m + n : m);
-}
-
 /* FNV-1a: templates are short, and this runs once per request */
 static uint64_t tpl_hash(const char *s, size_t n)
 {
@@ -221,9 +209,9 @@ void fl_rca_sample_path(fl_rca *r, int32_t svc, fl_time ts, fl_str path,
     if (svc < 0 || ts == FL_TIME_NONE || !path.n ||
         (uint32_t)svc >= r->nchart_svc || !r->chart_svc[svc])
         return;
-    int64_t bin = bin_of(ts);
+    int64_t bin = fl_chart_bin_of(ts);
     fl_chart_svc *s = r->chart_svc[svc];
-    uint32_t ls = slot_of(bin, FL_CHART_LIVE);
+    uint32_t ls = fl_chart_slot_of(bin, FL_CHART_LIVE);
     if (bin < 0 || s->live[ls].bin != bin)
         return; /* fl_rca_sample did not chart it either */
     if (!s->ep)
@@ -270,7 +258,7 @@ static void inc_add(fl_incident *inc, int32_t svc, const char *tpl,
 static void inc_add_row(fl_incident *inc, int32_t svc, const fl_ep_svc *e,
                         const fl_ep_cnt *row, int64_t bin)
 {
-    bool during = bin >= bin_of(inc->start);
+    bool during = bin >= fl_chart_bin_of(inc->start);
     for (uint32_t i = 0; i < e->n; i++)
         inc_add(inc, svc, e->tpl[i], &row[i], during);
     inc_add(inc, svc, "<other>", &row[FL_EP_MAX], during);
@@ -288,7 +276,7 @@ void fl_ep_lead_in(fl_rca *r, fl_incident *inc, int32_t svc, int64_t bin)
 {
     const fl_ep_svc *e = r->chart_svc[svc]->ep;
     if (e)
-        inc_add_row(inc, svc, e, e->lead[slot_of(bin, FL_CHART_LEAD)], bin);
+        inc_add_row(inc, svc, e, e->lead[fl_chart_slot_of(bin, FL_CHART_LEAD)], bin);
 }
 
 void fl_ep_finalize(fl_rca *r, int32_t svc, uint32_t slot, int64_t bin)
@@ -296,7 +284,7 @@ void fl_ep_finalize(fl_rca *r, int32_t svc, uint32_t slot, int64_t bin)
     fl_ep_svc *e = r->chart_svc[svc]->ep;
     if (!e)
         return;
-    fl_ep_cnt *row = e->lead[slot_of(bin, FL_CHART_LEAD)];
+    fl_ep_cnt *row = e->lead[fl_chart_slot_of(bin, FL_CHART_LEAD)];
     memcpy(row, e->live[slot], sizeof e->live[slot]);
     memset(e->live[slot], 0, sizeof e->live[slot]);
     for (uint32_t i = 0; i < r->nincs; i++) {

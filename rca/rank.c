@@ -38,6 +38,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define SLACK (60 * FL_NS_PER_SEC)          /* onset estimates are coarse */
@@ -144,10 +145,7 @@ static void describe(char *out, size_t n, const fl_anomaly *a)
     }
 }
 
-static void add_evidence(fl_cause *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-static void add_evidence(fl_cause *c, const char *fmt, ...)
+void fl_cause_evidence(fl_cause *c, const char *fmt, ...)
 {
     if (c->nevidence >= FL_EVIDENCE_MAX)
         return;
@@ -556,53 +554,53 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         if (via > 0) {
             const char *cn = fl_rca_service_name(r, callee->service);
             describe(what, sizeof what, callee->main);
-            add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
+            fl_cause_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
                          fl_duration_human(callee->onset - ch->ts, dur, sizeof dur),
                          cn, what);
-            add_evidence(c, "%s calls %s, where the incident began; no change "
+            fl_cause_evidence(c, "%s calls %s, where the incident began; no change "
                             "of %s explains it, and no caller that did not "
                             "change suffers from it", svc, cn, cn);
         } else if (s) {
             describe(what, sizeof what, s->main);
-            add_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
+            fl_cause_evidence(c, "%s at %s, %s before %s's %s", cname, hms,
                          fl_duration_human(ref - ch->ts, dur, sizeof dur), svc,
                          what);
             if (s->root >= 0.999 && nv > 1)
-                add_evidence(c, "%s is where the incident began: earliest and "
+                fl_cause_evidence(c, "%s is where the incident began: earliest and "
                                 "strongest of the %u services whose errors or "
                                 "latency rose", svc, nv);
             else if (s->root < 0.5)
-                add_evidence(c, "but %s looks downstream of the trouble "
+                fl_cause_evidence(c, "but %s looks downstream of the trouble "
                                 "(root likelihood %.2f)", svc, s->root);
             if (s->err && s->err->errors > s->err->expected_errors)
-                add_evidence(c, "%.0f failed requests above baseline in %s",
+                fl_cause_evidence(c, "%.0f failed requests above baseline in %s",
                              (double)s->err->errors - s->err->expected_errors,
                              svc);
             if (split > 0)
-                add_evidence(c, "errors concentrated on %s: %.1f%% of its "
+                fl_cause_evidence(c, "errors concentrated on %s: %.1f%% of its "
                                 "%u requests failed, %.2f%% on other versions",
                              ch->version, 100 * p_new, ch->vs[0], 100 * p_old);
             else if (split < 0)
-                add_evidence(c, "but %s's other versions fail as often "
+                fl_cause_evidence(c, "but %s's other versions fail as often "
                                 "(%.2f%% on %s, %.2f%% elsewhere)",
                              svc, 100 * p_new, ch->version, 100 * p_old);
             if (tail)
-                add_evidence(c, "the last change of %s before its trouble: a "
+                fl_cause_evidence(c, "the last change of %s before its trouble: a "
                                 "fault that builds up (a leak, a filling "
                                 "cache) shows late", svc);
             if (latent) {
                 describe(what, sizeof what, surge);
-                add_evidence(c, "%s broke when traffic surged at %s (%s): the "
+                fl_cause_evidence(c, "%s broke when traffic surged at %s (%s): the "
                                 "change could not absorb the load", svc,
                              fl_rca_service_name(r, surge->service), what);
             }
         } else {
-            add_evidence(c, "%s at %s, %s before the onset; %s itself stayed "
+            fl_cause_evidence(c, "%s at %s, %s before the onset; %s itself stayed "
                             "healthy", cname, hms,
                          fl_duration_human(t0 - ch->ts, dur, sizeof dur), svc);
         }
         if (ch->author)
-            add_evidence(c, "made by %s", ch->author);
+            fl_cause_evidence(c, "made by %s", ch->author);
         cs[ncs - 1].sort_key = score;
         if (explains >= 0 && view_of(v, nv, explains)->root >= 0.5 &&
             score > best_root_change)
@@ -622,28 +620,28 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
             c->score = surge_score;
             describe(what, sizeof what, surge);
             fl_time_hms(surge->onset, hms, sizeof hms);
-            add_evidence(c, "%s at %s: %s", fl_rca_service_name(r, surge->service),
+            fl_cause_evidence(c, "%s at %s: %s", fl_rca_service_name(r, surge->service),
                          hms, what);
             if (nsurging > 1)
-                add_evidence(c, "%u services saw the surge; %s is where it "
+                fl_cause_evidence(c, "%u services saw the surge; %s is where it "
                                 "enters (no other surging service calls it)",
                              nsurging, fl_rca_service_name(r, surge->service));
             if (surge->onset <= t0)
-                add_evidence(c, "the surge began %s before the first failure",
+                fl_cause_evidence(c, "the surge began %s before the first failure",
                              fl_duration_human(t0 - surge->onset, dur, sizeof dur));
             else
-                add_evidence(c, "the surge began with the failures (%s after "
+                fl_cause_evidence(c, "the surge began with the failures (%s after "
                                 "the estimated onset)",
                              fl_duration_human(surge->onset - t0, dur, sizeof dur));
             for (uint32_t i = 0; i < nv; i++)
                 if (v[i].root >= 0.999) {
                     describe(what, sizeof what, v[i].main);
-                    add_evidence(c, "%s could not absorb it: %s",
+                    fl_cause_evidence(c, "%s could not absorb it: %s",
                                  fl_rca_service_name(r, v[i].service), what);
                     break;
                 }
             if (best_root_change > 0)
-                add_evidence(c, "contributing: a recent change at the failing "
+                fl_cause_evidence(c, "contributing: a recent change at the failing "
                                 "service ranks as the likelier cause");
             cs[ncs - 1].sort_key = surge_score;
         }
@@ -680,23 +678,23 @@ void fl_rank_incident(fl_rca *r, fl_incident *inc)
         c->score = score;
         describe(what, sizeof what, s->main);
         fl_time_hms(s->shown, hms, sizeof hms);
-        add_evidence(c, "%s's %s from %s", svc, what, hms);
+        fl_cause_evidence(c, "%s's %s from %s", svc, what, hms);
         if (nv > 1 && s->root >= 0.999)
-            add_evidence(c, "%s's anomaly began first and is the strongest of the "
+            fl_cause_evidence(c, "%s's anomaly began first and is the strongest of the "
                             "%u services whose errors or latency rose", svc, nv);
         /* who suffers because of it */
         for (uint32_t k = 0; k < nv; k++) {
             if (v[k].blamed == s->service && v[k].by_graph) {
-                add_evidence(c, "%s calls %s and its trouble began no earlier",
+                fl_cause_evidence(c, "%s calls %s and its trouble began no earlier",
                              fl_rca_service_name(r, v[k].service), svc);
             } else if (v[k].blamed == s->service && v[k].err) {
-                add_evidence(c, "%.0f%% of %s's errors name %s as the failing "
+                fl_cause_evidence(c, "%.0f%% of %s's errors name %s as the failing "
                                 "upstream", 100 * v[k].propagated,
                              fl_rca_service_name(r, v[k].service), svc);
             }
         }
         if (explained == 0)
-            add_evidence(c, "no recorded change to %s in the %s before", svc,
+            fl_cause_evidence(c, "no recorded change to %s in the %s before", svc,
                          fl_duration_human(r->conf.lookback, dur, sizeof dur));
         cs[ncs - 1].sort_key = score;
     }

@@ -22,20 +22,6 @@
 
 void fl_rca_set_templates(fl_rca *r, struct fl_tplev *t) { r->tplev = t; }
 
-static void evidence(fl_cause *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void evidence(fl_cause *c, const char *fmt, ...)
-{
-    if (c->nevidence >= FL_EVIDENCE_MAX)
-        return;
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    c->evidence[c->nevidence++] = fl_strndup(tmp, strlen(tmp));
-}
-
 /* 12431 -> "12,431" */
 static void thousands(char *b, size_t n, uint64_t v)
 {
@@ -125,20 +111,20 @@ void fl_rank_templates(fl_rca *r, fl_incident *inc)
             thousands(cnt, sizeof cnt, f->count);
             if (c->type == FL_CAUSE_CHANGE) {
                 describe_change(c->change, what, sizeof what);
-                evidence(c, "new since %s of %s: \"%s\" \u00d7%s", what, svc,
+                fl_cause_evidence(c, "new since %s of %s: \"%s\" \u00d7%s", what, svc,
                          f->text, cnt);
             } else if (f->novel) {
-                evidence(c, "new log template in %s at the onset: \"%s\" \u00d7%s",
+                fl_cause_evidence(c, "new log template in %s at the onset: \"%s\" \u00d7%s",
                          svc, f->text, cnt);
             } else {
-                evidence(c, "log template surged in %s at the onset (%.1f/min to "
+                fl_cause_evidence(c, "log template surged in %s at the onset (%.1f/min to "
                             "%.1f/min): \"%s\" \u00d7%s in 5 min",
                          svc, f->baseline, f->peak, f->text, cnt);
             }
             shown++;
         }
         if (more)
-            evidence(c, "and %u more new or surging log template%s in %s", more,
+            fl_cause_evidence(c, "and %u more new or surging log template%s in %s", more,
                      more == 1 ? "" : "s", svc);
     }
 }

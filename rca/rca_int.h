@@ -14,6 +14,24 @@
  * larger) and a point covers twice as many bins. Memory: about 1 KB per
  * service that sent requests (1.6 KB), about 8 KB per incident. */
 #define FL_CHART_BIN (60 * FL_NS_PER_SEC)
+
+/* The chart bin holding t (floor division: bins before the epoch too),
+ * and a bin's slot in a ring of n. */
+static inline int64_t fl_chart_bin_of(fl_time t)
+{
+    int64_t b = t / FL_CHART_BIN;
+    return (t % FL_CHART_BIN < 0) ? b - 1 : b;
+}
+static inline uint32_t fl_chart_slot_of(int64_t bin, uint32_t n)
+{
+    int64_t m = bin % (int64_t)n;
+    return (uint32_t)(m < 0 ? m + n : m);
+}
+
+/* Appends one formatted evidence line to a cause (up to
+ * FL_EVIDENCE_MAX; rank.c). */
+void fl_cause_evidence(fl_cause *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 #define FL_CHART_LEAD 20
 #define FL_CHART_LIVE 4
 #define FL_CHART_HIST 64

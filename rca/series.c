@@ -30,18 +30,6 @@
 #define HIST_GROWTH 1.22
 #define LEAD_BEFORE_ONSET 15 /* bins of lead-in drawn before the onset */
 
-static int64_t bin_of(fl_time t)
-{
-    int64_t b = t / FL_CHART_BIN;
-    return (t % FL_CHART_BIN < 0) ? b - 1 : b;
-}
-
-static uint32_t slot_of(int64_t bin, uint32_t n)
-{
-    int64_t m = bin % (int64_t)n;
-    return (uint32_t)(m < 0 ? m + n : m);
-}
-
 double fl_chart_hist_ms(uint32_t idx)
 {
     return idx == 0 ? 0 : HIST_BASE * pow(HIST_GROWTH, (double)idx - 1);
@@ -107,11 +95,11 @@ void fl_rca_sample(fl_rca *r, int32_t svc, fl_time ts, double lat, bool error)
 {
     if (svc < 0 || ts == FL_TIME_NONE)
         return;
-    int64_t bin = bin_of(ts);
+    int64_t bin = fl_chart_bin_of(ts);
     if (bin < 0)
         return;
     fl_chart_svc *s = svc_state(r, svc);
-    fl_chart_live *l = &s->live[slot_of(bin, FL_CHART_LIVE)];
+    fl_chart_live *l = &s->live[fl_chart_slot_of(bin, FL_CHART_LIVE)];
     if (l->bin != bin) {
         if (l->bin != -1) { /* an older bin not yet final holds the slot */
             r->chart_skipped++;
@@ -185,7 +173,7 @@ static fl_chart *chart_for(fl_rca *r, fl_incident *inc, int32_t svc, int64_t bin
     c->step = 1;
     /* the lead-in: what the service's ring still holds from a little
      * before the incident's onset */
-    int64_t from = bin_of(inc->start) - LEAD_BEFORE_ONSET;
+    int64_t from = fl_chart_bin_of(inc->start) - LEAD_BEFORE_ONSET;
     if (from < bin - (FL_CHART_LEAD - 1))
         from = bin - (FL_CHART_LEAD - 1);
     if (from > bin)
@@ -193,7 +181,7 @@ static fl_chart *chart_for(fl_rca *r, fl_incident *inc, int32_t svc, int64_t bin
     c->bin0 = from;
     const fl_chart_svc *s = r->chart_svc[svc];
     for (int64_t b = from; b < bin; b++) {
-        uint32_t k = slot_of(b, FL_CHART_LEAD);
+        uint32_t k = fl_chart_slot_of(b, FL_CHART_LEAD);
         if (s->lead_bin[k] == b) {
             fl_chart_put(c, b, &s->lead[k]);
             fl_ep_lead_in(r, inc, svc, b); /* endpoints.c */
@@ -208,7 +196,7 @@ static void finalize(fl_rca *r, int32_t svc, fl_chart_live *l)
     fl_chart_pt p = {l->req, l->err, hist_quantile(l->hist, 0.95),
                      hist_quantile(l->hist, 0.99)};
     int64_t bin = l->bin;
-    uint32_t k = slot_of(bin, FL_CHART_LEAD);
+    uint32_t k = fl_chart_slot_of(bin, FL_CHART_LEAD);
     s->lead_bin[k] = bin;
     s->lead[k] = p;
     l->bin = -1;
@@ -249,7 +237,7 @@ void fl_series_advance(fl_rca *r, fl_time wm)
 {
     if (wm == FL_TIME_NONE || !r->nchart_svc)
         return;
-    int64_t wb = bin_of(wm); /* bins below wb have ended */
+    int64_t wb = fl_chart_bin_of(wm); /* bins below wb have ended */
     if (r->chart_wb_valid && wb <= r->chart_wb)
         return;
     r->chart_wb = wb;
