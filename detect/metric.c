@@ -434,6 +434,29 @@ static double season_at(const metric *m, fl_time t)
     return m->weekly ? s + week_learned(m, t) : s;
 }
 
+/* One profile slot (daily or weekly) learns residual r from its offset
+ * off: winsorised at lim, the average of the slot's first visits, then an
+ * EWMA moving MET_SEASON_RATE per period of visits whatever the sampling
+ * interval dt (slot_ns: the slot's width); the new offset goes to
+ * *off_out, and *n counts visits, saturating. */
+static void profile_slot_learn(float *off_out, uint8_t *n, double off,
+                               double r, double lim, double dt, fl_time slot_ns)
+{
+    if (r > lim)
+        r = lim;
+    if (r < -lim)
+        r = -lim;
+    double per_visit = MET_SEASON_RATE * dt / (double)slot_ns;
+    if (!(per_visit < MET_SEASON_RATE))
+        per_visit = MET_SEASON_RATE;
+    double gma = *n < 255 ? 1.0 / (*n + 1) : 0;
+    if (gma < per_visit)
+        gma = per_visit;
+    *off_out = (float)(off + gma * r);
+    if (*n < 255)
+        (*n)++;
+}
+
 /* The weekly profile (hour of the week): what the daily profile
  * leaves (rd, the sample less the slow level and the day's offset),
  * learned per hour of the week as the daily offsets are (the average
@@ -465,20 +488,8 @@ static void week_learn(metric *m, fl_time t, double rd, double lim, double dt)
         m->ms_d += aw * (rd * rd - m->ms_d);
         m->ms_w += aw * ((rd - off) * (rd - off) - m->ms_w);
     }
-    double r = rd - off;
-    if (r > lim)
-        r = lim;
-    if (r < -lim)
-        r = -lim;
-    double per_visit = MET_SEASON_RATE * dt / (double)WSLOT_NS;
-    if (!(per_visit < MET_SEASON_RATE))
-        per_visit = MET_SEASON_RATE;
-    double gma = m->week_n[h] < 255 ? 1.0 / (m->week_n[h] + 1) : 0;
-    if (gma < per_visit)
-        gma = per_visit;
-    m->week[h] = (float)(off + gma * r);
-    if (m->week_n[h] < 255)
-        m->week_n[h]++;
+    profile_slot_learn(&m->week[h], &m->week_n[h], off, rd - off, lim, dt,
+                       WSLOT_NS);
     if (!m->weekly && m->seasonal && t - m->first_ts >= 2 * WEEK_NS &&
         m->ms_w < MET_SEASON_GAIN * m->ms_d)
         m->weekly = true;
@@ -522,20 +533,8 @@ static void season_learn(const fl_detect *d, metric *m, fl_time t, double x)
     }
     double sd = sqrt(m->g.var + floor_sd(m) * floor_sd(m));
     double lim = 3 * (m->ms_p > sd * sd ? sqrt(m->ms_p) : sd);
-    double r = e - off;
-    if (r > lim)
-        r = lim;
-    if (r < -lim)
-        r = -lim;
-    double per_visit = MET_SEASON_RATE * dt / (double)SLOT_NS;
-    if (!(per_visit < MET_SEASON_RATE))
-        per_visit = MET_SEASON_RATE;
-    double gma = m->season_n[k] < 255 ? 1.0 / (m->season_n[k] + 1) : 0;
-    if (gma < per_visit)
-        gma = per_visit;
-    m->season[k] = (float)(off + gma * r);
-    if (m->season_n[k] < 255)
-        m->season_n[k]++;
+    profile_slot_learn(&m->season[k], &m->season_n[k], off, e - off, lim, dt,
+                       SLOT_NS);
     if (!m->seasonal && t - m->first_ts >= DAY_NS + DAY_NS / 2 &&
         m->ms_s < MET_SEASON_GAIN * m->ms_p)
         m->seasonal = true;
