@@ -166,11 +166,13 @@ const fl_config_key fl_config_keys[] = {
      "under 1 GiB of memory (bench/limits.sh).",
      0, V(pc.detect.max_services)},
     {"detect", "max_future", FL_CT_DURATION, "15m", 0, 30 * NS_D,
-     "Future-skew cap: a request or metric more than this far ahead of the "
-     "latest event time seen is refused and counted as `future`, so a "
-     "producer whose clock runs ahead cannot drag the watermark. Time that "
-     "really jumped (every input silent longer than this) is accepted after "
-     "32 consecutive events agree. 0 turns the cap off.",
+     "Future-skew cap: a request or metric further ahead of its input's "
+     "latest event time than this (or than 16 times the input's typical "
+     "spacing, if longer: an hourly metric steps an hour at a time) is "
+     "refused and counted as `future`, so a producer whose clock runs ahead "
+     "cannot drag the watermark. Time that really jumped is accepted after "
+     "a consistent run of 32 events, or of 4 spanning the cap. 0 turns the "
+     "cap off.",
      0, V(pc.detect.max_future)},
     /* rca */
     {"rca", "lookback", FL_CT_DURATION, "2h", NS_M, 30 * NS_D,
