@@ -2,7 +2,10 @@
  * fuzz_event.h - what every line decoder guarantees about an event it
  * accepts (the contract the pipeline relies on), and a strict comparison
  * of two events; shared by the decoders' fuzz targets, each of which adds
- * its own format's checks.
+ * its own format's checks. Also the targets' common preamble: CHECK, the
+ * sink, the input copied as a line, and reading strings byte by byte.
+ * A target defines FUZZ_TARGET (its name, a string literal) before
+ * including this.
  */
 #ifndef FUZZ_EVENT_H
 #define FUZZ_EVENT_H
@@ -13,6 +16,66 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef FUZZ_TARGET
+#error "define FUZZ_TARGET before including fuzz_event.h"
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static volatile uint64_t sink;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, FUZZ_TARGET ": check failed: %s (%s:%d)\n", #cond, \
+                    __FILE__, __LINE__);                                       \
+            abort();                                                           \
+        }                                                                      \
+    } while (0)
+
+/* The input as a line, as decoders need it: NUL-terminated at p[n], in an
+ * exact-size copy so ASan's redzone is right after the terminator. NULL
+ * when out of memory; the caller frees it. */
+static inline char *fuzz_line_copy(const uint8_t *data, size_t size)
+{
+    char *buf = malloc(size + 1);
+    if (!buf)
+        return NULL;
+    if (size)
+        memcpy(buf, data, size);
+    buf[size] = '\0';
+    return buf;
+}
+
+/* Reads every byte of s (ASan sees a string pointing outside its buffer);
+ * with text, s must also be valid UTF-8 without NUL bytes, as decoded
+ * strings are. */
+static inline uint64_t fuzz_touch(fl_str s, bool text)
+{
+    if (s.n == 0)
+        return 0;
+    CHECK(s.p != NULL);
+    if (text) {
+        CHECK(memchr(s.p, '\0', s.n) == NULL);
+        CHECK(fl_utf8_valid(s.p, s.n));
+    }
+    return fl_hash64(s.p, s.n, s.n);
+}
+
+/* fuzz_touch on every string of ev. */
+static inline uint64_t fuzz_touch_event(const fl_event *ev, bool text)
+{
+    uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->kind;
+    h ^= fuzz_touch(ev->service, text);
+    h ^= fuzz_touch(ev->msg, text) * 3;
+    h ^= fuzz_touch(ev->upstream, text) * 5;
+    h ^= fuzz_touch(ev->version, text) * 7;
+    h ^= fuzz_touch(ev->change_id, text) * 11;
+    h ^= fuzz_touch(ev->author, text) * 13;
+    h ^= fuzz_touch(ev->metric, text) * 17;
+    return h;
+}
 
 /* NULL when ev keeps every guarantee of a request or change event, else
  * the guarantee it breaks. */

@@ -16,6 +16,8 @@
  * small caps, so metric.c meets names, values and times it did not choose.
  * A broken promise aborts.
  */
+#define FUZZ_TARGET "fuzz_influx"
+#include "fuzz_event.h"
 #include "../../detect/fl_detect.h"
 #include "../../ingest/ingest_int.h"
 
@@ -23,19 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_influx: check failed: %s (%s:%d)\n", #cond,  \
-                    __FILE__, __LINE__);                                       \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 #define MAXEV 2048
 
@@ -60,11 +49,6 @@ static void check_event(const fl_event *ev)
     CHECK(isfinite(ev->value));
     CHECK(isnan(ev->latency_ms));
     sink ^= touch(ev->service) ^ touch(ev->metric) * 3 ^ (uint64_t)ev->ts;
-}
-
-static bool same_str(fl_str a, fl_str b)
-{
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
 }
 
 static void on_anomaly(void *ud, fl_anomaly_event what, const fl_anomaly *a)
@@ -92,12 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec_auto = fl_decoder_new(FL_FORMAT_AUTO);
     }
     /* NUL-terminated at p[n], in an exact-size copy (ASan redzone) */
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_line_copy(data, size);
     if (!buf)
         return 0;
-    if (size)
-        memcpy(buf, data, size);
-    buf[size] = '\0';
     fl_str line = {buf, size};
 
     fl_event ev;
@@ -139,8 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (k < MAXEV) {
                     CHECK(ea.ts == evs[k].ts && ea.kind == evs[k].kind);
                     CHECK(ea.value == evs[k].value);
-                    CHECK(same_str(ea.service, evs[k].service));
-                    CHECK(same_str(ea.metric, evs[k].metric));
+                    CHECK(fuzz_str_same(ea.service, evs[k].service));
+                    CHECK(fuzz_str_same(ea.metric, evs[k].metric));
                 }
                 k++;
             } while (fl_decoder_more(dec_auto, &ea));

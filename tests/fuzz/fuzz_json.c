@@ -9,6 +9,7 @@
  * the decoder's scratch space. What the decoder promises about an event it
  * accepts is checked too; a broken promise aborts.
  */
+#define FUZZ_TARGET "fuzz_json"
 #include "fuzz_event.h"
 #include "../../ingest/fl_ingest.h"
 
@@ -17,48 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_json: check failed: %s (%s:%d)\n", #cond,    \
-                    __FILE__, __LINE__);                                       \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
-/* Reads every byte; decoded strings are valid UTF-8 without NUL bytes
- * (raw NULs are a syntax error, \u0000 becomes U+FFFD). */
-static uint64_t touch(fl_str s, bool json)
-{
-    if (s.n == 0)
-        return 0;
-    CHECK(s.p != NULL);
-    uint64_t h = fl_hash64(s.p, s.n, s.n);
-    if (json) {
-        CHECK(memchr(s.p, '\0', s.n) == NULL);
-        CHECK(fl_utf8_valid(s.p, s.n));
-    }
-    return h;
-}
-
-static uint64_t touch_event(const fl_event *ev, bool json)
-{
-    uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->kind;
-    h ^= touch(ev->service, json);
-    h ^= touch(ev->msg, json) * 3;
-    h ^= touch(ev->upstream, json) * 5;
-    h ^= touch(ev->version, json) * 7;
-    h ^= touch(ev->change_id, json) * 11;
-    h ^= touch(ev->author, json) * 13;
-    h ^= touch(ev->metric, json) * 17;
-    return h;
-}
-
-/* What fl_json_decode guarantees about an event it accepts. */
+/* What fl_json_decode guarantees about an event it accepts (and
+ * fuzz_touch_event(ev, true): its strings are valid UTF-8 without NUL bytes;
+ * raw NULs are a syntax error, \u0000 becomes U+FFFD). */
 static void check_json_event(const fl_event *ev)
 {
     FUZZ_CHECK_EVENT("fuzz_json", ev);
@@ -88,12 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* decoders need the line NUL-terminated at p[n]; an exact-size copy
      * keeps ASan's redzone right after the terminator */
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_line_copy(data, size);
     if (!buf)
         return 0;
-    if (size)
-        memcpy(buf, data, size);
-    buf[size] = '\0';
     fl_str line = {buf, size};
 
     fl_event ev_json, ev_auto, ev_raw;
@@ -101,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok_json = fl_json_decode(dec_json, line, &ev_json, &why_json);
     if (ok_json) {
         check_json_event(&ev_json);
-        sink ^= touch_event(&ev_json, true);
+        sink ^= fuzz_touch_event(&ev_json, true);
     } else {
         CHECK((unsigned)why_json < FL_BAD__COUNT);
         CHECK(strcmp(fl_bad_reason_name(why_json), "unknown") != 0);
@@ -111,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fl_bad_reason why_map = FL_BAD__COUNT;
     if (fl_decode_line(dec_map, line, fl_str_c("fuzz"), &ev_map, &why_map)) {
         check_json_event(&ev_map);
-        sink ^= touch_event(&ev_map, true);
+        sink ^= fuzz_touch_event(&ev_map, true);
     } else {
         CHECK((unsigned)why_map < FL_BAD__COUNT);
         /* the map changes which keys count, never whether it is JSON */
@@ -122,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok_auto =
         fl_decode_line(dec_auto, line, fl_str_c("fuzz"), &ev_auto, &why_auto);
     if (ok_auto)
-        sink ^= touch_event(&ev_auto, true);
+        sink ^= fuzz_touch_event(&ev_auto, true);
     else
         CHECK((unsigned)why_auto < FL_BAD__COUNT);
 
@@ -152,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(ok_raw == fl_utf8_valid(buf, size));
     if (ok_raw) {
         CHECK(ev_raw.msg.p == buf && ev_raw.msg.n == size);
-        sink ^= touch_event(&ev_raw, false);
+        sink ^= fuzz_touch_event(&ev_raw, false);
     } else {
         CHECK(why_raw == FL_BAD_UTF8);
     }
@@ -160,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the accepted event's strings must stay readable until the next call
      * on the same decoder, even after other decoders ran */
     if (ok_json)
-        sink ^= touch_event(&ev_json, true);
+        sink ^= fuzz_touch_event(&ev_json, true);
 
     free(buf);
     return 0;

@@ -11,6 +11,7 @@
  * `auto`, a line the logfmt sniffer takes and no earlier sniffer claims
  * must decode as the logfmt decoder decodes it. A broken promise aborts.
  */
+#define FUZZ_TARGET "fuzz_logfmt"
 #include "fuzz_event.h"
 #include "../../ingest/ingest_int.h"
 
@@ -18,43 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_logfmt: check failed: %s (%s:%d)\n", #cond,  \
-                    __FILE__, __LINE__);                                       \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
-/* Reads every byte; decoded strings are valid UTF-8 without NUL bytes. */
-static uint64_t touch(fl_str s)
-{
-    if (s.n == 0)
-        return 0;
-    CHECK(s.p != NULL);
-    CHECK(memchr(s.p, '\0', s.n) == NULL);
-    CHECK(fl_utf8_valid(s.p, s.n));
-    return fl_hash64(s.p, s.n, s.n);
-}
-
-static uint64_t touch_event(const fl_event *ev)
-{
-    uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->kind;
-    h ^= touch(ev->service);
-    h ^= touch(ev->msg) * 3;
-    h ^= touch(ev->upstream) * 5;
-    h ^= touch(ev->version) * 7;
-    h ^= touch(ev->change_id) * 11;
-    h ^= touch(ev->author) * 13;
-    h ^= touch(ev->metric) * 17;
-    return h;
-}
 
 /* What fl_json_event guarantees, for logfmt lines too. */
 static void check_event(const fl_event *ev)
@@ -130,12 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec_rt = fl_decoder_new(FL_FORMAT_LOGFMT);
     }
     /* NUL-terminated, exact size: ASan's redzone right after the NUL */
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_line_copy(data, size);
     if (!buf)
         return 0;
-    if (size)
-        memcpy(buf, data, size);
-    buf[size] = '\0';
     fl_str line = {buf, size};
 
     fl_event ev, ev2, ev_auto;
@@ -143,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok = fl_logfmt_decode(dec_lf, line, &ev, &why);
     if (ok) {
         check_event(&ev);
-        sink ^= touch_event(&ev);
+        sink ^= fuzz_touch_event(&ev, true);
     } else {
         CHECK((unsigned)why < FL_BAD__COUNT);
         /* a logfmt line fails only for these reasons */
@@ -181,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         round_trip(dec_rt, &ev);
         /* the first event's strings are still readable: other decoders
          * ran, not this one */
-        sink ^= touch_event(&ev);
+        sink ^= fuzz_touch_event(&ev, true);
     }
     free(buf);
     return 0;

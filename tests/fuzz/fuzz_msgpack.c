@@ -16,6 +16,7 @@
  * or the scratch space. msgpack-c is only ever given objects the stream
  * found complete and within the cap, so its allocations stay bounded.
  */
+#define FUZZ_TARGET "fuzz_msgpack"
 #include "fuzz_event.h"
 #include "../../ingest/fl_ingest.h"
 
@@ -25,40 +26,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_msgpack: check failed: %s (%s:%d)\n", #cond, \
-                    __FILE__, __LINE__);                                       \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
-static uint64_t touch(fl_str s)
-{
-    if (s.n == 0)
-        return 0;
-    CHECK(s.p != NULL);
-    /* kept strings are valid UTF-8 without NULs (NUL becomes U+FFFD) */
-    CHECK(memchr(s.p, '\0', s.n) == NULL);
-    CHECK(fl_utf8_valid(s.p, s.n));
-    return fl_hash64(s.p, s.n, s.n);
-}
-
 static void check_event(const fl_event *ev)
 {
     FUZZ_CHECK_EVENT("fuzz_msgpack", ev);
+    /* kept strings are valid UTF-8 without NULs (NUL becomes U+FFFD) */
     uint64_t h = (uint64_t)ev->ts;
-    h ^= touch(ev->service);
-    h ^= touch(ev->msg) * 3;
-    h ^= touch(ev->upstream) * 5;
-    h ^= touch(ev->version) * 7;
-    h ^= touch(ev->change_id) * 11;
-    h ^= touch(ev->author) * 13;
+    h ^= fuzz_touch(ev->service, true);
+    h ^= fuzz_touch(ev->msg, true) * 3;
+    h ^= fuzz_touch(ev->upstream, true) * 5;
+    h ^= fuzz_touch(ev->version, true) * 7;
+    h ^= fuzz_touch(ev->change_id, true) * 11;
+    h ^= fuzz_touch(ev->author, true) * 13;
     sink ^= h;
 }
 
@@ -123,12 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec_auto = fl_decoder_new(FL_FORMAT_AUTO);
         dec_stream = fl_decoder_new(FL_FORMAT_MSGPACK);
     }
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_line_copy(data, size);
     if (!buf)
         return 0;
-    if (size)
-        memcpy(buf, data, size);
-    buf[size] = '\0';
     fl_str line = {buf, size};
 
     /* 1. one object */

@@ -10,6 +10,7 @@
  * walk uses json.c's scanner, so its strictness must match: a line the
  * JSON decoder refuses as malformed JSON is never an OTLP document.
  */
+#define FUZZ_TARGET "fuzz_otlp"
 #include "fuzz_event.h"
 #include "../../ingest/ingest_int.h" /* fl_otlp_sniff */
 
@@ -18,38 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_otlp: check failed: %s (%s:%d)\n", #cond,    \
-                    __FILE__, __LINE__);                                       \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
-static uint64_t touch(fl_str s)
-{
-    if (s.n == 0)
-        return 0;
-    CHECK(s.p != NULL);
-    CHECK(memchr(s.p, '\0', s.n) == NULL);
-    CHECK(fl_utf8_valid(s.p, s.n));
-    return fl_hash64(s.p, s.n, s.n);
-}
-
 static uint64_t check_event(const fl_event *ev)
 {
     CHECK(ev->kind == FL_EV_REQUEST); /* OTLP records are never changes */
     FUZZ_CHECK_EVENT("fuzz_otlp", ev);
     uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->status;
-    h ^= touch(ev->service);
-    h ^= touch(ev->msg) * 3;
-    h ^= touch(ev->upstream) * 5;
-    h ^= touch(ev->version) * 7;
+    h ^= fuzz_touch(ev->service, true);
+    h ^= fuzz_touch(ev->msg, true) * 3;
+    h ^= fuzz_touch(ev->upstream, true) * 5;
+    h ^= fuzz_touch(ev->version, true) * 7;
     return h;
 }
 
@@ -85,12 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec_auto = fl_decoder_new(FL_FORMAT_AUTO);
         dec_json = fl_decoder_new(FL_FORMAT_JSON);
     }
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_line_copy(data, size);
     if (!buf)
         return 0;
-    if (size)
-        memcpy(buf, data, size);
-    buf[size] = '\0';
     fl_str line = {buf, size};
 
     fl_bad_reason why = FL_BAD__COUNT, why_auto = FL_BAD__COUNT;

@@ -15,6 +15,7 @@
  * depend on the previous event, and the two would have seen different
  * ones. A broken promise aborts.
  */
+#define FUZZ_TARGET "fuzz_pattern"
 #include "fuzz_event.h"
 #include "../../ingest/ingest_int.h"
 
@@ -23,36 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_pattern: check failed: %s (%s:%d)\n", #cond, \
-                    __FILE__, __LINE__);                                       \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
-static uint64_t touch(fl_str s)
-{
-    if (s.n == 0)
-        return 0;
-    CHECK(s.p != NULL);
-    return fl_hash64(s.p, s.n, s.n);
-}
-
 static uint64_t touch_event(const fl_event *ev)
 {
     uint64_t h = (uint64_t)ev->ts ^ (uint64_t)ev->kind;
-    h ^= touch(ev->service);
-    h ^= touch(ev->msg) * 3;
-    h ^= touch(ev->upstream) * 5;
-    h ^= touch(ev->version) * 7;
-    h ^= touch(ev->change_id) * 11;
-    h ^= touch(ev->author) * 13;
+    h ^= fuzz_touch(ev->service, false);
+    h ^= fuzz_touch(ev->msg, false) * 3;
+    h ^= fuzz_touch(ev->upstream, false) * 5;
+    h ^= fuzz_touch(ev->version, false) * 7;
+    h ^= fuzz_touch(ev->change_id, false) * 11;
+    h ^= fuzz_touch(ev->author, false) * 13;
     return h;
 }
 
@@ -118,12 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec_all = fl_decoder_new(fmt_all);
         dec_evil = fl_decoder_new(fmt_evil);
     }
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_line_copy(data, size);
     if (!buf)
         return 0;
-    if (size)
-        memcpy(buf, data, size);
-    buf[size] = '\0';
     fl_str line = {buf, size};
 
     fl_event ev, ev2;

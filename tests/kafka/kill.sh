@@ -20,31 +20,13 @@ set -u
 B=${1:-build/rel}
 KILLS=${2:-5}
 DUR=${3:-$((KILLS * 4))}
-FL=$B/faultline
-MOCK=$B/mock_cluster
-T=$(mktemp -d)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
-MOCK_PID=
+. "$(dirname "$0")/lib.sh"
 PROD=
-cleanup() {
+cleanup_more() {
     [ -n "$PROD" ] && kill "$PROD" 2>/dev/null
-    [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null
-    exec 7>&- 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT
 
-mkfifo "$T/mc.in"
-: >"$T/mc.out"
-"$MOCK" 3 logs:4 changes:1 <"$T/mc.in" >"$T/mc.out" 2>"$T/mc.err" &
-MOCK_PID=$!
-exec 7>"$T/mc.in"
-i=0
-while [ ! -s "$T/mc.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-BROKERS=$(head -n 1 "$T/mc.out")
+start_mock logs:4 changes:1
 
 K=fixtures/bad_config
 "$FL" replay --json --quiet --deploys $K/deploys.jsonl $K/logs-a.jsonl.zst \
@@ -53,20 +35,7 @@ python3 tests/kafka/lines.py $K/logs-a.jsonl.zst $K/logs-b.jsonl.zst >"$T/all.ts
 TOTAL=$(wc -l <"$T/all.tsv")
 kcat -P -b "$BROKERS" -t changes <$K/deploys.jsonl 2>"$T/kcat.err"
 # the pacer: TOTAL lines evenly over DUR seconds, in 20 steps a second
-python3 - "$T/all.tsv" "$DUR" <<'PY' | kcat -P -b "$BROKERS" -t logs -K '\t' -X linger.ms=20 2>>"$T/kcat.err" &
-import sys, time
-lines = open(sys.argv[1], "rb").read().splitlines(True)
-dur = float(sys.argv[2])
-t0 = time.time()
-sent = 0
-while sent < len(lines):
-    due = min(len(lines), int(len(lines) * (time.time() - t0) / dur) + 1)
-    if due > sent:
-        sys.stdout.buffer.write(b"".join(lines[sent:due]))
-        sys.stdout.buffer.flush()
-        sent = due
-    time.sleep(0.05)
-PY
+paced "$T/all.tsv" "$DUR" | kcat -P -b "$BROKERS" -t logs -K '\t' -X linger.ms=20 2>>"$T/kcat.err" &
 PROD=$!
 T0=$(date +%s%N)
 

@@ -14,46 +14,8 @@
 #   (g) -X secrets appear in no output; /metrics binds to loopback
 set -u
 B=${1:-build/rel}
-FL=$B/faultline
-MOCK=$B/mock_cluster
-T=$(mktemp -d)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
-MOCK_PID=
-cleanup() {
-    [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null
-    exec 7>&- 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
-# start_mock TOPIC:PARTS... : sets BROKERS; commands go to fd 7
-start_mock() {
-    rm -f "$T/mc.in" "$T/mc.out"
-    mkfifo "$T/mc.in"
-    : >"$T/mc.out"
-    "$MOCK" 3 "$@" <"$T/mc.in" >"$T/mc.out" 2>"$T/mc.err" &
-    MOCK_PID=$!
-    exec 7>"$T/mc.in"
-    i=0
-    while [ ! -s "$T/mc.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    BROKERS=$(head -n 1 "$T/mc.out")
-}
-stop_mock() {
-    echo quit >&7
-    exec 7>&-
-    wait "$MOCK_PID" 2>/dev/null
-    MOCK_PID=
-}
-# mock_cmd CMD: sends a command and waits for its answer
-mock_cmd() {
-    n=$(wc -l <"$T/mc.out")
-    echo "$1" >&7
-    i=0
-    while [ "$(wc -l <"$T/mc.out")" -le "$n" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-}
 produce() { # produce TOPIC FILE...: lines merged in event-time order,
     # keyed by service, as a log shipper sends them (COMPRESS=none for
     # small uncompressed batches)
