@@ -91,55 +91,12 @@ static void skip_ws(parser *ps)
         ps->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool read_hex4(parser *ps, unsigned *out)
 {
-    if (ps->end - ps->p < 4)
+    if (!fl_hex4(ps->p, ps->end, out))
         return fail(ps, FL_BAD_SYNTAX);
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(ps->p[i]);
-        if (h < 0)
-            return fail(ps, FL_BAD_SYNTAX);
-        v = v * 16 + (unsigned)h;
-    }
     ps->p += 4;
-    *out = v;
     return true;
-}
-
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* Parses a string at ps->p (which is at the opening quote). When `want`,
@@ -241,7 +198,7 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
             if (cp == 0)
                 cp = 0xFFFD;
             if (want)
-                d += put_utf8(d, cp);
+                d += fl_put_utf8(d, cp);
             continue;
         }
         default:
