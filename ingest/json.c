@@ -363,24 +363,11 @@ static bool parse_array(parser *ps, int depth)
     return fl_jp_array(ps, depth, skip_element, NULL);
 }
 
-/* plen: length of this value's dotted path in dec->path, SIZE_MAX if it
- * cannot be a known field. */
-static bool parse_value(parser *ps, int depth, size_t plen)
+/* A string, literal or number at ps->p (not at end), into v when not NULL;
+ * inline, as it sits on every value of a line. */
+static inline bool parse_scalar(parser *ps, value *v)
 {
-    if (depth > JSON_MAX_DEPTH)
-        return fail(ps, FL_BAD_TOO_DEEP);
-    if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
-    field f = plen != SIZE_MAX && plen > 0 ? fl_field_of(ps->dec, ps->dec->path, plen)
-                                           : F_NONE;
-    value *v = f ? &ps->dec->v[f] : NULL;
     switch (*ps->p) {
-    case '{':
-        /* an object at a known key leaves it unset: {"service": {"name":
-         * ...}} fills the key from inside */
-        return parse_object(ps, depth, plen);
-    case '[':
-        return parse_array(ps, depth);
     case '"': {
         fl_str s;
         if (!parse_string(ps, v != NULL, &s))
@@ -405,6 +392,29 @@ static bool parse_value(parser *ps, int depth, size_t plen)
         return literal(ps, "null", 4);
     default:
         return parse_number(ps, v);
+    }
+}
+
+/* plen: length of this value's dotted path in dec->path, SIZE_MAX if it
+ * cannot be a known field. */
+static bool parse_value(parser *ps, int depth, size_t plen)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return fail(ps, FL_BAD_TOO_DEEP);
+    if (ps->p >= ps->end)
+        return fail(ps, FL_BAD_SYNTAX);
+    field f = plen != SIZE_MAX && plen > 0 ? fl_field_of(ps->dec, ps->dec->path, plen)
+                                           : F_NONE;
+    value *v = f ? &ps->dec->v[f] : NULL;
+    switch (*ps->p) {
+    case '{':
+        /* an object at a known key leaves it unset: {"service": {"name":
+         * ...}} fills the key from inside */
+        return parse_object(ps, depth, plen);
+    case '[':
+        return parse_array(ps, depth);
+    default:
+        return parse_scalar(ps, v);
     }
 }
 
@@ -689,30 +699,8 @@ bool fl_jp_value(fl_jparser *ps, int depth, value *v)
         if (v)
             v->t = V_OTHER;
         return parse_array(ps, depth);
-    case '"': {
-        fl_str s;
-        if (!parse_string(ps, v != NULL, &s))
-            return false;
-        if (v) {
-            v->t = V_STR;
-            v->s = s;
-        }
-        return true;
-    }
-    case 't':
-        if (v)
-            v->t = V_OTHER;
-        return literal(ps, "true", 4);
-    case 'f':
-        if (v)
-            v->t = V_OTHER;
-        return literal(ps, "false", 5);
-    case 'n':
-        if (v)
-            v->t = V_NONE;
-        return literal(ps, "null", 4);
     default:
-        return parse_number(ps, v);
+        return parse_scalar(ps, v);
     }
 }
 
