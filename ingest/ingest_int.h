@@ -114,6 +114,23 @@ struct fl_decoder {
     void *hist_ud;
 };
 
+/* A service name as every decoder takes it: 1 to 256 bytes, no control
+ * characters, not only spaces. */
+static inline bool fl_valid_service(fl_str s)
+{
+    if (s.n == 0 || s.n > 256)
+        return false;
+    bool visible = false;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        if (c != ' ')
+            visible = true;
+    }
+    return visible;
+}
+
 fl_format fl_decoder_format(const fl_decoder *dec);
 /* A decoder for a format yielding several events per line (an Influx line
  * with several fields, an OTLP batch) returns the first and queues the

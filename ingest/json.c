@@ -488,21 +488,6 @@ bool fl_json_value_num(const value *v, double *out)
     return true;
 }
 
-static bool valid_service(fl_str s)
-{
-    if (s.n == 0 || s.n > 256)
-        return false;
-    bool visible = false;
-    for (size_t i = 0; i < s.n; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-        if (c != ' ')
-            visible = true;
-    }
-    return visible;
-}
-
 /* A request's path: an absolute URI's path ("https://h/x?q" -> "/x"),
  * the query and fragment cut off; none when empty or longer than
  * FL_PATH_MAX (not an error: only the endpoint is lost). The bytes are
@@ -591,7 +576,7 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
         return false;
     }
     /* service */
-    if (v[F_SERVICE].t != V_STR || !valid_service(v[F_SERVICE].s)) {
+    if (v[F_SERVICE].t != V_STR || !fl_valid_service(v[F_SERVICE].s)) {
         *why = FL_BAD_NO_SERVICE;
         return false;
     }
@@ -658,7 +643,7 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
     }
     if (v[F_MSG].t == V_STR)
         ev->msg = v[F_MSG].s;
-    if (v[F_UPSTREAM].t == V_STR && valid_service(v[F_UPSTREAM].s))
+    if (v[F_UPSTREAM].t == V_STR && fl_valid_service(v[F_UPSTREAM].s))
         ev->upstream = v[F_UPSTREAM].s;
     /* a trace id: only for learning call edges; ids longer than any
      * tracer's (W3C: 32 hex) are ignored, not an error */
