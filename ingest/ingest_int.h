@@ -184,7 +184,65 @@ typedef struct {
     fl_bad_reason why;
     bool failed;
 } fl_jparser;
-void fl_jp_ws(fl_jparser *ps);
+/* The scanner's steps, inline (they sit on every member and element):
+ * a failure kept in ps (the first one wins), always false; */
+static inline bool fl_jp_fail(fl_jparser *ps, fl_bad_reason why)
+{
+    if (!ps->failed) {
+        ps->failed = true;
+        ps->why = why;
+    }
+    return false;
+}
+/* whitespace skipped; */
+static inline void fl_jp_ws(fl_jparser *ps)
+{
+    while (ps->p < ps->end &&
+           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+        ps->p++;
+}
+/* at an opening '{' or '[': past it and the whitespace after, true (and
+ * past `close` too) when the container is empty; */
+static inline bool fl_jp_open_empty(fl_jparser *ps, char close)
+{
+    ps->p++;
+    fl_jp_ws(ps);
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return true;
+    }
+    return false;
+}
+/* after a key: whitespace, the ':' and whitespace, else a failure; */
+static inline bool fl_jp_colon(fl_jparser *ps)
+{
+    fl_jp_ws(ps);
+    if (ps->p >= ps->end || *ps->p != ':')
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
+    ps->p++;
+    fl_jp_ws(ps);
+    return true;
+}
+/* after a member or element: whitespace, then 1 past a ',' (another
+ * follows), 0 past `close` (the container ends), else -1 (a failure). */
+static inline int fl_jp_next(fl_jparser *ps, char close)
+{
+    fl_jp_ws(ps);
+    if (ps->p >= ps->end) {
+        fl_jp_fail(ps, FL_BAD_SYNTAX);
+        return -1;
+    }
+    if (*ps->p == ',') {
+        ps->p++;
+        return 1;
+    }
+    if (*ps->p == close) {
+        ps->p++;
+        return 0;
+    }
+    fl_jp_fail(ps, FL_BAD_SYNTAX);
+    return -1;
+}
 /* At '"': the string, unescaped into *out when want. */
 bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out);
 /* Any value at depth (objects and arrays are validated and skipped; v,

@@ -75,26 +75,10 @@ static const struct {
 
 typedef fl_jparser parser; /* ingest_int.h */
 
-static bool fail(parser *ps, fl_bad_reason why)
-{
-    if (!ps->failed) {
-        ps->failed = true;
-        ps->why = why;
-    }
-    return false;
-}
-
-static void skip_ws(parser *ps)
-{
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-        ps->p++;
-}
-
 static bool read_hex4(parser *ps, unsigned *out)
 {
     if (!fl_hex4(ps->p, ps->end, out))
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     ps->p += 4;
     return true;
 }
@@ -141,12 +125,12 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
             return true;
         }
         if (c < 0x20)
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         if (c >= 0x80) {
             size_t k = fl_utf8_seq_len((const unsigned char *)ps->p,
                                        (size_t)(ps->end - ps->p));
             if (!k)
-                return fail(ps, FL_BAD_UTF8);
+                return fl_jp_fail(ps, FL_BAD_UTF8);
             if (want) {
                 memcpy(d, ps->p, k);
                 d += k;
@@ -162,7 +146,7 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
         }
         ps->p++;
         if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         char e = *ps->p++;
         char r;
         switch (e) {
@@ -202,12 +186,12 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
             continue;
         }
         default:
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         }
         if (want)
             *d++ = r;
     }
-    return fail(ps, FL_BAD_SYNTAX);
+    return fl_jp_fail(ps, FL_BAD_SYNTAX);
 }
 
 static bool parse_number(parser *ps, value *v)
@@ -216,19 +200,19 @@ static bool parse_number(parser *ps, value *v)
     if (ps->p < ps->end && *ps->p == '-')
         ps->p++;
     if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     if (*ps->p == '0') {
         ps->p++;
     } else if (*ps->p >= '1' && *ps->p <= '9') {
         while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
             ps->p++;
     } else {
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     }
     if (ps->p < ps->end && *ps->p == '.') {
         ps->p++;
         if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
             ps->p++;
     }
@@ -237,7 +221,7 @@ static bool parse_number(parser *ps, value *v)
         if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
             ps->p++;
         if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
             ps->p++;
     }
@@ -256,7 +240,7 @@ static bool parse_number(parser *ps, value *v)
 static bool literal(parser *ps, const char *lit, size_t n)
 {
     if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n) != 0)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     ps->p += n;
     return true;
 }
@@ -277,16 +261,12 @@ static bool parse_value(parser *ps, int depth, size_t plen);
 static bool parse_object(parser *ps, int depth, size_t plen)
 {
     fl_decoder *dec = ps->dec;
-    ps->p++; /* '{' */
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
+    if (fl_jp_open_empty(ps, '}'))
         return true;
-    }
     for (;;) {
-        skip_ws(ps);
+        fl_jp_ws(ps);
         if (ps->p >= ps->end || *ps->p != '"')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         fl_str key = FL_STR_NULL;
         size_t mark = dec->scratch_n;
         if (!parse_string(ps, true, &key))
@@ -302,52 +282,27 @@ static bool parse_object(parser *ps, int depth, size_t plen)
                 klen = need;
             }
         }
-        skip_ws(ps);
-        if (ps->p >= ps->end || *ps->p != ':')
-            return fail(ps, FL_BAD_SYNTAX);
-        ps->p++;
-        skip_ws(ps);
+        if (!fl_jp_colon(ps))
+            return false;
         if (!parse_value(ps, depth + 1, klen))
             return false;
-        skip_ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == '}') {
-            ps->p++;
-            return true;
-        }
-        return fail(ps, FL_BAD_SYNTAX);
+        int more = fl_jp_next(ps, '}');
+        if (more <= 0)
+            return more == 0;
     }
 }
 
 bool fl_jp_array(fl_jparser *ps, int depth, fl_jp_element_fn fn, void *ctx)
 {
-    ps->p++; /* '[' */
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
+    if (fl_jp_open_empty(ps, ']'))
         return true;
-    }
     for (;;) {
-        skip_ws(ps);
+        fl_jp_ws(ps);
         if (!fn(ps, depth + 1, ctx))
             return false;
-        skip_ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == ']') {
-            ps->p++;
-            return true;
-        }
-        return fail(ps, FL_BAD_SYNTAX);
+        int more = fl_jp_next(ps, ']');
+        if (more <= 0)
+            return more == 0;
     }
 }
 
@@ -400,9 +355,9 @@ static inline bool parse_scalar(parser *ps, value *v)
 static bool parse_value(parser *ps, int depth, size_t plen)
 {
     if (depth > JSON_MAX_DEPTH)
-        return fail(ps, FL_BAD_TOO_DEEP);
+        return fl_jp_fail(ps, FL_BAD_TOO_DEEP);
     if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     field f = plen != SIZE_MAX && plen > 0 ? fl_field_of(ps->dec, ps->dec->path, plen)
                                            : F_NONE;
     value *v = f ? &ps->dec->v[f] : NULL;
@@ -536,7 +491,7 @@ bool fl_json_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why)
     fl_decoder_scratch(dec, line.n + 8);
     memset(dec->v, 0, sizeof dec->v);
     parser ps = {line.p, line.p + line.n, dec, FL_BAD_SYNTAX, false};
-    skip_ws(&ps);
+    fl_jp_ws(&ps);
     if (ps.p >= ps.end || *ps.p != '{') {
         *why = FL_BAD_SYNTAX;
         return false;
@@ -545,7 +500,7 @@ bool fl_json_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why)
         *why = ps.why;
         return false;
     }
-    skip_ws(&ps);
+    fl_jp_ws(&ps);
     if (ps.p != ps.end) {
         *why = FL_BAD_SYNTAX;
         return false;
@@ -654,27 +609,21 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
     return true;
 }
 
-
 /* ------------------------------------------------ the scanner, exported */
-
-void fl_jp_ws(fl_jparser *ps)
-{
-    skip_ws(ps);
-}
 
 bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out)
 {
     if (ps->p >= ps->end || *ps->p != '"')
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     return parse_string(ps, want, out);
 }
 
 bool fl_jp_value(fl_jparser *ps, int depth, value *v)
 {
     if (depth > JSON_MAX_DEPTH)
-        return fail(ps, FL_BAD_TOO_DEEP);
+        return fl_jp_fail(ps, FL_BAD_TOO_DEEP);
     if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     switch (*ps->p) {
     case '{':
         if (v)
