@@ -18,6 +18,16 @@ int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
 int fl_replay_inputs(fl_pipeline *p, fl_source **srcs, size_t n,
                      size_t nchanges, fl_format format, const fl_config *cfg,
                      bool show_progress);
+/* The service name for formats without one: the file's base name up to
+ * its first dot ("/var/log/cart.log.zst" -> "cart"); "stdin" for stdin. */
+char *fl_service_from_name(const char *path);
+/* An input's decoder for `format`. msgpack is not line-based: with msgpack
+ * or auto, a source that starts with a msgpack record header is read
+ * object by object (*ms gets the stream, else it is left alone). With
+ * msgpack, a source that does not (a --deploys JSON file) is read as
+ * lines decoded by auto. *fmt gets the decoder's format. */
+fl_decoder *fl_input_decoder(fl_source *src, fl_format format,
+                             fl_msgpack_stream **ms, fl_format *fmt);
 /* Reads a change-event file (consume --deploys): JSON lines, a msgpack
  * stream or any format `auto` decodes; change events go to the pipeline
  * (fl_pipeline_add), bad lines are counted. 0, or 2 when it cannot be

@@ -184,9 +184,7 @@ static void progress_show(progress *pg, const fl_pipeline *p, input *ins,
                 (double)done / 1e6, (unsigned long long)st->lines, lps);
 }
 
-/* The service name for formats without one: the file's base name up to
- * its first dot ("/var/log/cart.log.zst" -> "cart"). */
-static char *service_from_name(const char *path)
+char *fl_service_from_name(const char *path)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
@@ -213,23 +211,24 @@ static int read_failed(fl_stats *st, const input *in, const char *errstr)
     return 0;
 }
 
-/* msgpack is not line-based: with --format msgpack or auto, an input that
- * starts with a msgpack record header is read object by object. With
- * --format msgpack, an input that does not (a --deploys JSON file) is read
- * as lines decoded by auto. */
-static fl_decoder *input_decoder(input *in, fl_format format)
+fl_decoder *fl_input_decoder(fl_source *src, fl_format format,
+                             fl_msgpack_stream **ms, fl_format *fmt)
 {
     if (format == FL_FORMAT_MSGPACK || format == FL_FORMAT_AUTO) {
-        fl_str head = fl_source_peek(in->src);
+        fl_str head = fl_source_peek(src);
         if (fl_msgpack_stream_sniff(head.p, head.n)) {
-            in->ms = fl_msgpack_stream_new(in->src,
-                                           fl_source_max_line(in->src));
-            return fl_decoder_new(in->fmt = FL_FORMAT_MSGPACK);
+            *ms = fl_msgpack_stream_new(src, fl_source_max_line(src));
+            return fl_decoder_new(*fmt = FL_FORMAT_MSGPACK);
         }
         if (format == FL_FORMAT_MSGPACK)
-            return fl_decoder_new(in->fmt = FL_FORMAT_AUTO);
+            return fl_decoder_new(*fmt = FL_FORMAT_AUTO);
     }
-    return fl_decoder_new(in->fmt = format);
+    return fl_decoder_new(*fmt = format);
+}
+
+static fl_decoder *input_decoder(input *in, fl_format format)
+{
+    return fl_input_decoder(in->src, format, &in->ms, &in->fmt);
 }
 
 int fl_replay_sources(fl_pipeline *p, fl_source **srcs, size_t n,
@@ -261,7 +260,7 @@ int fl_replay_inputs(fl_pipeline *p, fl_source **srcs, size_t n,
                               sd ? sd->fields : fl_config_fields(cfg));
         ins[i].fallback_buf = sd && sd->service
                                   ? fl_strndup(sd->service, strlen(sd->service))
-                                  : service_from_name(path);
+                                  : fl_service_from_name(path);
         ins[i].fallback_service = fl_str_c(ins[i].fallback_buf);
         pg.total_size += fl_source_size(srcs[i]);
         /* a regular file (it has a size) read as lines: its own threads */
@@ -334,7 +333,7 @@ int fl_read_changes(fl_pipeline *p, const char *path, size_t max_line,
     in.dec = input_decoder(&in, sd && sd->has_format ? sd->format
                                                      : FL_FORMAT_AUTO);
     fl_decoder_set_fields(in.dec, sd ? sd->fields : fl_config_fields(cfg));
-    in.fallback_buf = service_from_name(path);
+    in.fallback_buf = fl_service_from_name(path);
     in.fallback_service = fl_str_c(in.fallback_buf);
     /* only change events are kept (and counted as events); the file's
      * lines and bad lines are not counted (a consumer re-reads it on every

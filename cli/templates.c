@@ -65,17 +65,6 @@ static void usage_templates(FILE *out)
             "2 an input cannot be read.\n");
 }
 
-/* as replay's: the service for formats without one */
-static char *service_from_name(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    size_t n = strcspn(b, ".");
-    if (n == 0 || strcmp(b, "<stdin>") == 0)
-        return fl_strndup("stdin", 5);
-    return fl_strndup(b, n);
-}
-
 /* Prints s with control bytes as \xNN (a template never holds whitespace
  * other than single spaces, so a line stays one line). */
 static void put_text(FILE *out, const char *s, size_t n)
@@ -138,21 +127,10 @@ static int read_input(run_ctx *c, fl_source *src, fl_format format,
     if (sd && sd->has_format)
         format = sd->format;
     char *fallback = sd && sd->service ? fl_strndup(sd->service, strlen(sd->service))
-                                       : service_from_name(path);
+                                       : fl_service_from_name(path);
     fl_msgpack_stream *ms = NULL;
-    fl_decoder *dec;
-    if (format == FL_FORMAT_MSGPACK || format == FL_FORMAT_AUTO) {
-        fl_str head = fl_source_peek(src);
-        if (fl_msgpack_stream_sniff(head.p, head.n)) {
-            ms = fl_msgpack_stream_new(src, fl_source_max_line(src));
-            dec = fl_decoder_new(FL_FORMAT_MSGPACK);
-        } else {
-            dec = fl_decoder_new(format == FL_FORMAT_MSGPACK ? FL_FORMAT_AUTO
-                                                              : format);
-        }
-    } else {
-        dec = fl_decoder_new(format);
-    }
+    fl_format dec_fmt;
+    fl_decoder *dec = fl_input_decoder(src, format, &ms, &dec_fmt);
     int rc = 0;
     uint64_t read = 0;
     for (;;) {

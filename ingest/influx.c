@@ -228,21 +228,6 @@ static num_status parse_num(fl_str t, double *out)
     return NUM_OK;
 }
 
-static bool valid_service(fl_str s)
-{
-    if (s.n == 0 || s.n > 256)
-        return false;
-    bool visible = false;
-    for (size_t i = 0; i < s.n; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-        if (c != ' ')
-            visible = true;
-    }
-    return visible;
-}
-
 static void push_tag(influx_state *st, fl_str k, fl_str v)
 {
     if (st->ntags == st->tags_cap) {
@@ -418,7 +403,7 @@ bool fl_influx_decode_line(fl_decoder *dec, fl_str line, fl_str fallback,
     int used = svc_tag >= 0 ? svc_tag : host_tag;
     if (used >= 0)
         service = st->tags[used].val;
-    if (!valid_service(service)) {
+    if (!fl_valid_service(service)) {
         *why = FL_BAD_NO_SERVICE;
         return false;
     }

@@ -5,6 +5,60 @@
 
 #define FL_JSON_PATH_MAX 128
 
+/* Text helpers shared by the JSON and logfmt scanners (inline: they sit on
+ * the per-character hot path). */
+static inline int fl_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The four hex digits at p (before end) as *out; false if fewer or not hex. */
+static inline bool fl_hex4(const char *p, const char *end, unsigned *out)
+{
+    if (end - p < 4)
+        return false;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = fl_hexval(p[i]);
+        if (h < 0)
+            return false;
+        v = v * 16 + (unsigned)h;
+    }
+    *out = v;
+    return true;
+}
+
+/* Code point cp as UTF-8 at d (room for 4); returns the bytes written. */
+static inline size_t fl_put_utf8(char *d, unsigned cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xE0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 /* The fields of the JSON mapping (json.c's key table maps dotted paths to
  * them). Other decoders (msgpack, OTLP) collect values into dec->v by
  * these and call fl_json_event, so every format validates alike. */
@@ -60,6 +114,23 @@ struct fl_decoder {
     void *hist_ud;
 };
 
+/* A service name as every decoder takes it: 1 to 256 bytes, no control
+ * characters, not only spaces. */
+static inline bool fl_valid_service(fl_str s)
+{
+    if (s.n == 0 || s.n > 256)
+        return false;
+    bool visible = false;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        if (c != ' ')
+            visible = true;
+    }
+    return visible;
+}
+
 fl_format fl_decoder_format(const fl_decoder *dec);
 /* A decoder for a format yielding several events per line (an Influx line
  * with several fields, an OTLP batch) returns the first and queues the
@@ -113,7 +184,65 @@ typedef struct {
     fl_bad_reason why;
     bool failed;
 } fl_jparser;
-void fl_jp_ws(fl_jparser *ps);
+/* The scanner's steps, inline (they sit on every member and element):
+ * a failure kept in ps (the first one wins), always false; */
+static inline bool fl_jp_fail(fl_jparser *ps, fl_bad_reason why)
+{
+    if (!ps->failed) {
+        ps->failed = true;
+        ps->why = why;
+    }
+    return false;
+}
+/* whitespace skipped; */
+static inline void fl_jp_ws(fl_jparser *ps)
+{
+    while (ps->p < ps->end &&
+           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+        ps->p++;
+}
+/* at an opening '{' or '[': past it and the whitespace after, true (and
+ * past `close` too) when the container is empty; */
+static inline bool fl_jp_open_empty(fl_jparser *ps, char close)
+{
+    ps->p++;
+    fl_jp_ws(ps);
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return true;
+    }
+    return false;
+}
+/* after a key: whitespace, the ':' and whitespace, else a failure; */
+static inline bool fl_jp_colon(fl_jparser *ps)
+{
+    fl_jp_ws(ps);
+    if (ps->p >= ps->end || *ps->p != ':')
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
+    ps->p++;
+    fl_jp_ws(ps);
+    return true;
+}
+/* after a member or element: whitespace, then 1 past a ',' (another
+ * follows), 0 past `close` (the container ends), else -1 (a failure). */
+static inline int fl_jp_next(fl_jparser *ps, char close)
+{
+    fl_jp_ws(ps);
+    if (ps->p >= ps->end) {
+        fl_jp_fail(ps, FL_BAD_SYNTAX);
+        return -1;
+    }
+    if (*ps->p == ',') {
+        ps->p++;
+        return 1;
+    }
+    if (*ps->p == close) {
+        ps->p++;
+        return 0;
+    }
+    fl_jp_fail(ps, FL_BAD_SYNTAX);
+    return -1;
+}
 /* At '"': the string, unescaped into *out when want. */
 bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out);
 /* Any value at depth (objects and arrays are validated and skipped; v,

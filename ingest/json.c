@@ -75,71 +75,12 @@ static const struct {
 
 typedef fl_jparser parser; /* ingest_int.h */
 
-static bool fail(parser *ps, fl_bad_reason why)
-{
-    if (!ps->failed) {
-        ps->failed = true;
-        ps->why = why;
-    }
-    return false;
-}
-
-static void skip_ws(parser *ps)
-{
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-        ps->p++;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool read_hex4(parser *ps, unsigned *out)
 {
-    if (ps->end - ps->p < 4)
-        return fail(ps, FL_BAD_SYNTAX);
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(ps->p[i]);
-        if (h < 0)
-            return fail(ps, FL_BAD_SYNTAX);
-        v = v * 16 + (unsigned)h;
-    }
+    if (!fl_hex4(ps->p, ps->end, out))
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     ps->p += 4;
-    *out = v;
     return true;
-}
-
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* Parses a string at ps->p (which is at the opening quote). When `want`,
@@ -184,12 +125,12 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
             return true;
         }
         if (c < 0x20)
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         if (c >= 0x80) {
             size_t k = fl_utf8_seq_len((const unsigned char *)ps->p,
                                        (size_t)(ps->end - ps->p));
             if (!k)
-                return fail(ps, FL_BAD_UTF8);
+                return fl_jp_fail(ps, FL_BAD_UTF8);
             if (want) {
                 memcpy(d, ps->p, k);
                 d += k;
@@ -205,7 +146,7 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
         }
         ps->p++;
         if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         char e = *ps->p++;
         char r;
         switch (e) {
@@ -241,16 +182,16 @@ static bool parse_string(parser *ps, bool want, fl_str *out)
             if (cp == 0)
                 cp = 0xFFFD;
             if (want)
-                d += put_utf8(d, cp);
+                d += fl_put_utf8(d, cp);
             continue;
         }
         default:
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         }
         if (want)
             *d++ = r;
     }
-    return fail(ps, FL_BAD_SYNTAX);
+    return fl_jp_fail(ps, FL_BAD_SYNTAX);
 }
 
 static bool parse_number(parser *ps, value *v)
@@ -259,19 +200,19 @@ static bool parse_number(parser *ps, value *v)
     if (ps->p < ps->end && *ps->p == '-')
         ps->p++;
     if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     if (*ps->p == '0') {
         ps->p++;
     } else if (*ps->p >= '1' && *ps->p <= '9') {
         while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
             ps->p++;
     } else {
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     }
     if (ps->p < ps->end && *ps->p == '.') {
         ps->p++;
         if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
             ps->p++;
     }
@@ -280,7 +221,7 @@ static bool parse_number(parser *ps, value *v)
         if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
             ps->p++;
         if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
             ps->p++;
     }
@@ -299,7 +240,7 @@ static bool parse_number(parser *ps, value *v)
 static bool literal(parser *ps, const char *lit, size_t n)
 {
     if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n) != 0)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     ps->p += n;
     return true;
 }
@@ -320,16 +261,12 @@ static bool parse_value(parser *ps, int depth, size_t plen);
 static bool parse_object(parser *ps, int depth, size_t plen)
 {
     fl_decoder *dec = ps->dec;
-    ps->p++; /* '{' */
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
+    if (fl_jp_open_empty(ps, '}'))
         return true;
-    }
     for (;;) {
-        skip_ws(ps);
+        fl_jp_ws(ps);
         if (ps->p >= ps->end || *ps->p != '"')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         fl_str key = FL_STR_NULL;
         size_t mark = dec->scratch_n;
         if (!parse_string(ps, true, &key))
@@ -345,52 +282,27 @@ static bool parse_object(parser *ps, int depth, size_t plen)
                 klen = need;
             }
         }
-        skip_ws(ps);
-        if (ps->p >= ps->end || *ps->p != ':')
-            return fail(ps, FL_BAD_SYNTAX);
-        ps->p++;
-        skip_ws(ps);
+        if (!fl_jp_colon(ps))
+            return false;
         if (!parse_value(ps, depth + 1, klen))
             return false;
-        skip_ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == '}') {
-            ps->p++;
-            return true;
-        }
-        return fail(ps, FL_BAD_SYNTAX);
+        int more = fl_jp_next(ps, '}');
+        if (more <= 0)
+            return more == 0;
     }
 }
 
 bool fl_jp_array(fl_jparser *ps, int depth, fl_jp_element_fn fn, void *ctx)
 {
-    ps->p++; /* '[' */
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
+    if (fl_jp_open_empty(ps, ']'))
         return true;
-    }
     for (;;) {
-        skip_ws(ps);
+        fl_jp_ws(ps);
         if (!fn(ps, depth + 1, ctx))
             return false;
-        skip_ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == ']') {
-            ps->p++;
-            return true;
-        }
-        return fail(ps, FL_BAD_SYNTAX);
+        int more = fl_jp_next(ps, ']');
+        if (more <= 0)
+            return more == 0;
     }
 }
 
@@ -406,24 +318,11 @@ static bool parse_array(parser *ps, int depth)
     return fl_jp_array(ps, depth, skip_element, NULL);
 }
 
-/* plen: length of this value's dotted path in dec->path, SIZE_MAX if it
- * cannot be a known field. */
-static bool parse_value(parser *ps, int depth, size_t plen)
+/* A string, literal or number at ps->p (not at end), into v when not NULL;
+ * inline, as it sits on every value of a line. */
+static inline bool parse_scalar(parser *ps, value *v)
 {
-    if (depth > JSON_MAX_DEPTH)
-        return fail(ps, FL_BAD_TOO_DEEP);
-    if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
-    field f = plen != SIZE_MAX && plen > 0 ? fl_field_of(ps->dec, ps->dec->path, plen)
-                                           : F_NONE;
-    value *v = f ? &ps->dec->v[f] : NULL;
     switch (*ps->p) {
-    case '{':
-        /* an object at a known key leaves it unset: {"service": {"name":
-         * ...}} fills the key from inside */
-        return parse_object(ps, depth, plen);
-    case '[':
-        return parse_array(ps, depth);
     case '"': {
         fl_str s;
         if (!parse_string(ps, v != NULL, &s))
@@ -448,6 +347,29 @@ static bool parse_value(parser *ps, int depth, size_t plen)
         return literal(ps, "null", 4);
     default:
         return parse_number(ps, v);
+    }
+}
+
+/* plen: length of this value's dotted path in dec->path, SIZE_MAX if it
+ * cannot be a known field. */
+static bool parse_value(parser *ps, int depth, size_t plen)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return fl_jp_fail(ps, FL_BAD_TOO_DEEP);
+    if (ps->p >= ps->end)
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
+    field f = plen != SIZE_MAX && plen > 0 ? fl_field_of(ps->dec, ps->dec->path, plen)
+                                           : F_NONE;
+    value *v = f ? &ps->dec->v[f] : NULL;
+    switch (*ps->p) {
+    case '{':
+        /* an object at a known key leaves it unset: {"service": {"name":
+         * ...}} fills the key from inside */
+        return parse_object(ps, depth, plen);
+    case '[':
+        return parse_array(ps, depth);
+    default:
+        return parse_scalar(ps, v);
     }
 }
 
@@ -521,21 +443,6 @@ bool fl_json_value_num(const value *v, double *out)
     return true;
 }
 
-static bool valid_service(fl_str s)
-{
-    if (s.n == 0 || s.n > 256)
-        return false;
-    bool visible = false;
-    for (size_t i = 0; i < s.n; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-        if (c != ' ')
-            visible = true;
-    }
-    return visible;
-}
-
 /* A request's path: an absolute URI's path ("https://h/x?q" -> "/x"),
  * the query and fragment cut off; none when empty or longer than
  * FL_PATH_MAX (not an error: only the endpoint is lost). The bytes are
@@ -584,7 +491,7 @@ bool fl_json_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why)
     fl_decoder_scratch(dec, line.n + 8);
     memset(dec->v, 0, sizeof dec->v);
     parser ps = {line.p, line.p + line.n, dec, FL_BAD_SYNTAX, false};
-    skip_ws(&ps);
+    fl_jp_ws(&ps);
     if (ps.p >= ps.end || *ps.p != '{') {
         *why = FL_BAD_SYNTAX;
         return false;
@@ -593,7 +500,7 @@ bool fl_json_scan(fl_decoder *dec, fl_str line, fl_bad_reason *why)
         *why = ps.why;
         return false;
     }
-    skip_ws(&ps);
+    fl_jp_ws(&ps);
     if (ps.p != ps.end) {
         *why = FL_BAD_SYNTAX;
         return false;
@@ -624,7 +531,7 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
         return false;
     }
     /* service */
-    if (v[F_SERVICE].t != V_STR || !valid_service(v[F_SERVICE].s)) {
+    if (v[F_SERVICE].t != V_STR || !fl_valid_service(v[F_SERVICE].s)) {
         *why = FL_BAD_NO_SERVICE;
         return false;
     }
@@ -691,7 +598,7 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
     }
     if (v[F_MSG].t == V_STR)
         ev->msg = v[F_MSG].s;
-    if (v[F_UPSTREAM].t == V_STR && valid_service(v[F_UPSTREAM].s))
+    if (v[F_UPSTREAM].t == V_STR && fl_valid_service(v[F_UPSTREAM].s))
         ev->upstream = v[F_UPSTREAM].s;
     /* a trace id: only for learning call edges; ids longer than any
      * tracer's (W3C: 32 hex) are ignored, not an error */
@@ -702,27 +609,21 @@ bool fl_json_event(fl_decoder *dec, fl_event *ev, fl_bad_reason *why)
     return true;
 }
 
-
 /* ------------------------------------------------ the scanner, exported */
-
-void fl_jp_ws(fl_jparser *ps)
-{
-    skip_ws(ps);
-}
 
 bool fl_jp_string(fl_jparser *ps, bool want, fl_str *out)
 {
     if (ps->p >= ps->end || *ps->p != '"')
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     return parse_string(ps, want, out);
 }
 
 bool fl_jp_value(fl_jparser *ps, int depth, value *v)
 {
     if (depth > JSON_MAX_DEPTH)
-        return fail(ps, FL_BAD_TOO_DEEP);
+        return fl_jp_fail(ps, FL_BAD_TOO_DEEP);
     if (ps->p >= ps->end)
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     switch (*ps->p) {
     case '{':
         if (v)
@@ -732,30 +633,8 @@ bool fl_jp_value(fl_jparser *ps, int depth, value *v)
         if (v)
             v->t = V_OTHER;
         return parse_array(ps, depth);
-    case '"': {
-        fl_str s;
-        if (!parse_string(ps, v != NULL, &s))
-            return false;
-        if (v) {
-            v->t = V_STR;
-            v->s = s;
-        }
-        return true;
-    }
-    case 't':
-        if (v)
-            v->t = V_OTHER;
-        return literal(ps, "true", 4);
-    case 'f':
-        if (v)
-            v->t = V_OTHER;
-        return literal(ps, "false", 5);
-    case 'n':
-        if (v)
-            v->t = V_NONE;
-        return literal(ps, "null", 4);
     default:
-        return parse_number(ps, v);
+        return parse_scalar(ps, v);
     }
 }
 

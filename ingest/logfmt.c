@@ -26,56 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool hex4(const char *p, const char *end, unsigned *out)
-{
-    if (end - p < 4)
-        return false;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0)
-            return false;
-        v = v * 16 + (unsigned)h;
-    }
-    *out = v;
-    return true;
-}
-
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A quoted value at *pp (at the opening quote). Returns its text, in place
  * when it has no escapes, else unescaped into the scratch buffer (escapes
  * never lengthen the text, so the line's length is enough room). */
@@ -126,14 +76,14 @@ static bool quoted(fl_decoder *dec, const char **pp, const char *end,
         case 't': *d++ = '\t'; break;
         case 'u': {
             unsigned cp, lo;
-            if (!hex4(p, end, &cp))
+            if (!fl_hex4(p, end, &cp))
                 return false;
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 unsigned hi = cp;
                 cp = 0xFFFD; /* a lone high surrogate */
                 if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-                    hex4(p + 2, end, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    fl_hex4(p + 2, end, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
                     cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
                     p += 6;
                 }
@@ -142,7 +92,7 @@ static bool quoted(fl_decoder *dec, const char **pp, const char *end,
             }
             if (cp == 0) /* keep C strings whole, as json.c does */
                 cp = 0xFFFD;
-            d += put_utf8(d, cp);
+            d += fl_put_utf8(d, cp);
             break;
         }
         default:

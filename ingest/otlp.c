@@ -53,15 +53,6 @@
 
 typedef fl_jparser parser;
 
-static bool fail(parser *ps, fl_bad_reason why)
-{
-    if (!ps->failed) {
-        ps->failed = true;
-        ps->why = why;
-    }
-    return false;
-}
-
 /* -------------------------------------------------- walking the document */
 
 typedef struct {
@@ -83,13 +74,6 @@ static int member_id(fl_str key, const member *tab)
 /* key == literal, lengths first */
 #define KEY_IS(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, lit, (k).n) == 0)
 
-static void ws(parser *ps)
-{
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-                               *ps->p == '\n' || *ps->p == '\r'))
-        ps->p++;
-}
-
 /* Called with the cursor on the value of a known member; must consume it. */
 typedef bool (*member_fn)(parser *ps, int id, int depth, void *ctx);
 typedef fl_jp_element_fn element_fn;
@@ -108,56 +92,40 @@ static bool each_member(parser *ps, int depth, const member *tab,
                         member_fn fn, void *ctx)
 {
     fl_decoder *dec = ps->dec;
-    ws(ps);
+    fl_jp_ws(ps);
     if (is_null(ps))
         return true;
     if (ps->p >= ps->end || *ps->p != '{')
-        return fail(ps, FL_BAD_SYNTAX);
-    ps->p++;
-    ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
+    if (fl_jp_open_empty(ps, '}'))
         return true;
-    }
     for (;;) {
-        ws(ps);
+        fl_jp_ws(ps);
         size_t mark = dec->scratch_n;
         fl_str key;
         if (!fl_jp_string(ps, true, &key))
             return false;
         int id = member_id(key, tab);
         dec->scratch_n = mark; /* names need not outlive the lookup */
-        ws(ps);
-        if (ps->p >= ps->end || *ps->p != ':')
-            return fail(ps, FL_BAD_SYNTAX);
-        ps->p++;
-        ws(ps);
+        if (!fl_jp_colon(ps))
+            return false;
         if (id < 0 ? !fl_jp_value(ps, depth + 1, NULL)
                    : !fn(ps, id, depth + 1, ctx))
             return false;
-        ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, FL_BAD_SYNTAX);
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == '}') {
-            ps->p++;
-            return true;
-        }
-        return fail(ps, FL_BAD_SYNTAX);
+        int more = fl_jp_next(ps, '}');
+        if (more <= 0)
+            return more == 0;
     }
 }
 
 /* An array (or null): fn for each element. */
 static bool each_element(parser *ps, int depth, element_fn fn, void *ctx)
 {
-    ws(ps);
+    fl_jp_ws(ps);
     if (is_null(ps))
         return true;
     if (ps->p >= ps->end || *ps->p != '[')
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     return fl_jp_array(ps, depth, fn, ctx);
 }
 
@@ -201,9 +169,9 @@ static bool anyvalue_member(parser *ps, int id, int depth, void *ctx)
 static bool anyvalue(parser *ps, int depth, value *v)
 {
     v->t = V_OTHER;
-    ws(ps);
+    fl_jp_ws(ps);
     if (ps->p < ps->end && *ps->p != '{' && *ps->p != 'n')
-        return fail(ps, FL_BAD_SYNTAX);
+        return fl_jp_fail(ps, FL_BAD_SYNTAX);
     return each_member(ps, depth, anyvalue_members, anyvalue_member, v);
 }
 
@@ -224,7 +192,7 @@ static bool kv_member(parser *ps, int id, int depth, void *ctx)
     keyvalue *kv = ctx;
     if (id == KV_KEY) {
         if (ps->p >= ps->end || *ps->p != '"')
-            return fail(ps, FL_BAD_SYNTAX);
+            return fl_jp_fail(ps, FL_BAD_SYNTAX);
         return fl_jp_string(ps, true, &kv->key);
     }
     return anyvalue(ps, depth, &kv->val);
@@ -523,13 +491,13 @@ bool fl_otlp_decode(fl_decoder *dec, fl_str line, fl_event *ev,
     fl_decoder_scratch(dec, line.n + 8);
     parser ps = {line.p, line.p + line.n, dec, FL_BAD_SYNTAX, false};
     batch b = {FL_BAD_VALUE, 0};
-    ws(&ps);
+    fl_jp_ws(&ps);
     if (ps.p >= ps.end || *ps.p != '{' ||
         !each_member(&ps, 1, doc_members, doc_member, &b)) {
         *why = ps.failed ? ps.why : FL_BAD_SYNTAX;
         goto reject_whole;
     }
-    ws(&ps);
+    fl_jp_ws(&ps);
     if (ps.p != ps.end) {
         *why = FL_BAD_SYNTAX;
         goto reject_whole;
