@@ -131,6 +131,8 @@ static int read_input(run_ctx *c, fl_source *src, fl_format format,
     fl_msgpack_stream *ms = NULL;
     fl_format dec_fmt;
     fl_decoder *dec = fl_input_decoder(src, format, &ms, &dec_fmt);
+    /* the config's field names, as replay reads this file */
+    fl_decoder_set_fields(dec, sd ? sd->fields : fl_config_fields(cfg));
     int rc = 0;
     uint64_t read = 0;
     for (;;) {

@@ -202,6 +202,15 @@ elif ! grep -q "New and surging log templates" "$T/ev/rep/"*.md ||
 fi
 check "a template new since a deploy: log_template anomaly, evidence, escaped report section" "$why"
 
+# the config's field names apply, as in replay
+printf 'input:\n  fields: {msg: text, service: app}\n' >"$T/fields.yaml"
+for i in 1 2 3; do
+    echo "{\"ts\":\"2026-01-01T00:00:0${i}Z\",\"app\":\"api\",\"text\":\"user $i logged in\"}"
+done >"$T/fields.jsonl"
+got=$("$BIN" templates --config "$T/fields.yaml" "$T/fields.jsonl" 2>/dev/null | cut -f1,3,4)
+check "templates honours the config's field names (msg: text, service: app)" \
+    "$([ "$got" = "$(printf '3\tapi\tuser <*> logged in')" ] || echo "got '$got'")"
+
 # grouping accuracy on the labelled sample (Loghub definition)
 python3 "$ROOT/tests/tools/template_accuracy.py" --faultline "$BIN" --min 0.9 \
     "$ROOT"/tests/samples/templates/*.log >"$T/acc" 2>&1
